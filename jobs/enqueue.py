@@ -1,0 +1,137 @@
+"""The Python API for putting work on a queue: by task name, through RQ's own ``Queue``.
+
+The REST API and the scheduler both call :func:`enqueue`; nothing else builds RQ jobs for tasks.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from redis import Redis
+from rq import Queue
+from rq.exceptions import DuplicateJobError
+from rq.job import Job, JobStatus
+
+from jobs.registry import TaskRegistry, TaskSpec, registry
+from jobs.retry import RetryPolicy
+from jobs.settings import Settings
+
+PENDING = (JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED, JobStatus.STARTED, JobStatus.CREATED)
+
+
+class UnknownQueue(LookupError):
+    """The queue is not one this deployment's workers listen on."""
+
+
+class JobIdTaken(ValueError):
+    """A job with this id exists and is no longer pending (finished, failed or canceled)."""
+
+    def __init__(self, job: Job) -> None:
+        super().__init__(f"job {job.id!r} already exists with status {job.get_status()}")
+        self.job = job
+
+
+@dataclass(frozen=True)
+class JobRequest:
+    """What to run and how. ``run_at`` must be timezone-aware; ``delay_seconds`` and ``run_at`` exclude
+    each other. ``max_retries`` overrides the task's retry count for this job only."""
+
+    task: str
+    args: Sequence[Any] = ()
+    kwargs: Mapping[str, Any] = field(default_factory=dict)
+    queue: str | None = None
+    delay_seconds: float | None = None
+    run_at: datetime | None = None
+    job_id: str | None = None
+    at_front: bool = False
+    timeout: int | None = None
+    max_retries: int | None = None
+    meta: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Enqueued:
+    """The job and whether this call created it (False: an existing pending job with the same id)."""
+
+    job: Job
+    created: bool
+
+
+def default_retry(settings: Settings) -> RetryPolicy:
+    """The deployment-wide policy for tasks that declare none: JOB_MAX_RETRIES at JOB_RETRY_DELAY."""
+    return RetryPolicy(max_retries=settings.job_max_retries, backoff="fixed", delay=settings.job_retry_delay)
+
+
+def retry_policy(spec: TaskSpec, settings: Settings, max_retries: int | None = None) -> RetryPolicy:
+    """The policy a job of ``spec`` runs under, with an optional per-job retry count."""
+    policy = spec.retry if spec.retry is not None else default_retry(settings)
+    return policy if max_retries is None else policy.with_max_retries(max_retries)
+
+
+def due_time(request: JobRequest, now: Callable[[], datetime]) -> datetime | None:
+    """When the job should start, or None for "now".
+
+    RQ's ScheduledJobRegistry scores whole seconds and releases a job once the current whole second
+    reaches its score, so a job at 10.3 s would start at 10.0 s: early. We round up to the next whole
+    second so a delayed job is never early (at most a second late).
+    """
+    if request.delay_seconds:
+        when = now() + timedelta(seconds=request.delay_seconds)
+    elif request.run_at is not None:
+        when = request.run_at.astimezone(UTC)
+    else:
+        return None
+    if when <= now():
+        return None
+    return datetime.fromtimestamp(math.ceil(when.timestamp()), UTC)
+
+
+def enqueue(
+    connection: Redis,
+    settings: Settings,
+    request: JobRequest,
+    *,
+    tasks: TaskRegistry = registry,
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> Enqueued:
+    """Enqueue (or schedule) a job for a registered task.
+
+    Raises ``UnknownTask``, :class:`UnknownQueue`, or :class:`JobIdTaken` when ``job_id`` names a job that
+    is no longer pending. A ``job_id`` naming a pending job returns that job with ``created=False``:
+    RQ's ``unique=True`` makes the check-and-save atomic, so two concurrent calls never make two jobs.
+    """
+    spec = tasks.get(request.task)
+    queue_name = request.queue or spec.queue
+    if queue_name not in settings.queues:
+        raise UnknownQueue(queue_name)
+    queue = Queue(queue_name, connection=connection)
+    policy = retry_policy(spec, settings, request.max_retries)
+    job = queue.create_job(
+        spec.path,
+        args=tuple(request.args),
+        kwargs=dict(request.kwargs),
+        timeout=request.timeout or spec.timeout or settings.job_timeout,
+        result_ttl=settings.result_ttl,
+        failure_ttl=settings.failure_ttl,
+        description=spec.name,
+        job_id=request.job_id,
+        meta={"task": spec.name, "max_retries": policy.max_retries, **request.meta},
+        retry=policy.to_rq(),
+    )
+    unique = request.job_id is not None
+    when = due_time(request, now)
+    try:
+        if when is not None:
+            job = queue.schedule_job(job, when, unique=unique)
+        else:
+            job = queue.enqueue_job(job, at_front=request.at_front, unique=unique)
+    except DuplicateJobError:
+        existing = Job.fetch(request.job_id or job.id, connection=connection)
+        if existing.get_status() in PENDING:
+            return Enqueued(existing, created=False)
+        raise JobIdTaken(existing) from None
+    return Enqueued(job, created=True)

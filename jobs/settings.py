@@ -1,0 +1,218 @@
+"""Settings: the environment, read once into a frozen, typed object.
+
+Every process (web, worker, scheduler, launcher) calls :func:`load_settings` at start and passes the
+result down. A bad value raises :class:`SettingsError` naming the variable; entry points turn it into
+one line on stderr and exit code 2 (see :func:`load_or_exit`).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+# --- defaults, one place, one comment each --------------------------------------------------------
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"  # a local Redis; make run starts one if none answers
+DEFAULT_PORT = 5000  # the web process's port (Heroku sets PORT)
+DEFAULT_LOG_LEVEL = "INFO"  # logging level for every process
+DEFAULT_LOG_FORMAT = "text"  # "text" or "json" log lines
+DEFAULT_JOB_CONCURRENCY = 2  # jobs one worker process runs at once (one per core on a 2-core dyno)
+DEFAULT_JOB_MAX_RETRIES = 3  # retries after the first attempt for tasks that don't set their own
+DEFAULT_JOB_RETRY_DELAY = 60  # seconds before a retry, for tasks that don't set their own
+DEFAULT_JOB_TIMEOUT = 180  # seconds a job may run before the worker kills it
+DEFAULT_QUEUES = ("high", "default", "low")  # queues a worker listens on, in priority order
+DEFAULT_MAX_BODY_BYTES = 1_048_576  # largest request body the API accepts (413 above)
+DEFAULT_RESULT_TTL = 7 * 24 * 3600  # seconds finished job results are kept
+DEFAULT_FAILURE_TTL = 30 * 24 * 3600  # seconds failed jobs are kept (the dead-letter window)
+DEFAULT_IDEMPOTENCY_TTL = 24 * 3600  # seconds an Idempotency-Key's first response is replayed
+DEFAULT_SCHEDULER_TICK = 0.05  # seconds between scheduler passes when nothing is due sooner
+DEFAULT_SCHEDULER_LEASE = 5.0  # seconds the scheduler leader's lease lasts without renewal
+DEFAULT_HEARTBEAT_STALE = 30  # seconds after which a silent worker or scheduler counts as gone
+DEFAULT_WEB_CONCURRENCY = 2  # gunicorn worker processes for the web process
+DEFAULT_TASK_MODULES: tuple[str, ...] = ()  # extra modules whose @task handlers every process loads
+
+
+class SettingsError(ValueError):
+    """A variable of the environment has a value we cannot use."""
+
+    def __init__(self, variable: str, problem: str) -> None:
+        super().__init__(f"{variable}: {problem}")
+        self.variable = variable
+        self.problem = problem
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything configurable, typed. Build it with :func:`load_settings`, not by hand in code."""
+
+    redis_url: str = DEFAULT_REDIS_URL
+    port: int = DEFAULT_PORT
+    admin_token: str | None = None
+    secret_key: str | None = None
+    log_level: str = DEFAULT_LOG_LEVEL
+    log_format: str = DEFAULT_LOG_FORMAT
+    job_concurrency: int = DEFAULT_JOB_CONCURRENCY
+    job_max_retries: int = DEFAULT_JOB_MAX_RETRIES
+    job_retry_delay: int = DEFAULT_JOB_RETRY_DELAY
+    job_timeout: int = DEFAULT_JOB_TIMEOUT
+    enable_task_scheduling: bool = True
+    queues: tuple[str, ...] = DEFAULT_QUEUES
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    result_ttl: int = DEFAULT_RESULT_TTL
+    failure_ttl: int = DEFAULT_FAILURE_TTL
+    idempotency_ttl: int = DEFAULT_IDEMPOTENCY_TTL
+    scheduler_tick: float = DEFAULT_SCHEDULER_TICK
+    scheduler_lease: float = DEFAULT_SCHEDULER_LEASE
+    heartbeat_stale: int = DEFAULT_HEARTBEAT_STALE
+    web_concurrency: int = DEFAULT_WEB_CONCURRENCY
+    task_modules: tuple[str, ...] = DEFAULT_TASK_MODULES
+
+
+_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off")
+_REDIS_SCHEMES = ("redis", "rediss", "unix", "redis+sentinel")
+
+
+def _int(environ: Mapping[str, str], name: str, default: int, minimum: int = 0) -> int:
+    raw = environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        raise SettingsError(name, f"expected a whole number, got {raw!r}") from None
+    if value < minimum:
+        raise SettingsError(name, f"must be at least {minimum}, got {value}")
+    return value
+
+
+def _float(environ: Mapping[str, str], name: str, default: float, minimum: float) -> float:
+    raw = environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = float(raw.strip())
+    except ValueError:
+        raise SettingsError(name, f"expected a number, got {raw!r}") from None
+    if not value >= minimum:
+        raise SettingsError(name, f"must be at least {minimum}, got {raw!r}")
+    return value
+
+
+def _bool(environ: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    lowered = raw.strip().lower()
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False
+    raise SettingsError(name, f"expected true or false, got {raw!r}")
+
+
+def parse_redis_url(raw: str) -> str:
+    """Check that ``raw`` is a Redis URL we can connect with; return it stripped.
+
+    Accepts ``redis://``, ``rediss://`` (TLS, as Heroku Redis gives it), ``unix://`` and
+    ``redis+sentinel://host:port[,host:port]/service_name[/db]``.
+    """
+    url = raw.strip()
+    parts = urlsplit(url)
+    if parts.scheme not in _REDIS_SCHEMES:
+        raise SettingsError("REDIS_URL", f"expected a redis://, rediss:// or redis+sentinel:// URL, got {raw!r}")
+    if parts.scheme == "unix":
+        if not parts.path:
+            raise SettingsError("REDIS_URL", f"a unix:// URL needs a socket path, got {raw!r}")
+        return url
+    if not parts.netloc or not parts.hostname:
+        raise SettingsError("REDIS_URL", f"no host in {raw!r}")
+    if parts.scheme == "redis+sentinel":
+        if not parts.path.strip("/"):
+            raise SettingsError("REDIS_URL", "a redis+sentinel:// URL needs the service name as its path")
+        return url
+    try:
+        parts.port  # noqa: B018 - urlsplit validates the port lazily
+    except ValueError:
+        raise SettingsError("REDIS_URL", f"bad port in {raw!r}") from None
+    db = parts.path.strip("/")
+    if db and not db.isdigit():
+        raise SettingsError("REDIS_URL", f"the database number must be a whole number, got {db!r}")
+    return url
+
+
+def _queues(environ: Mapping[str, str]) -> tuple[str, ...]:
+    raw = environ.get("QUEUES")
+    if raw is None or raw.strip() == "":
+        return DEFAULT_QUEUES
+    names = tuple(n.strip() for n in raw.split(",") if n.strip())
+    for name in names:
+        if not name.replace("-", "").replace("_", "").isalnum():
+            raise SettingsError("QUEUES", f"queue names are letters, digits, - and _, got {name!r}")
+    if not names:
+        raise SettingsError("QUEUES", "name at least one queue")
+    return names
+
+
+def _modules(environ: Mapping[str, str]) -> tuple[str, ...]:
+    raw = environ.get("TASK_MODULES") or ""
+    names = tuple(n.strip() for n in raw.split(",") if n.strip())
+    for name in names:
+        if not all(part.isidentifier() for part in name.split(".")):
+            raise SettingsError("TASK_MODULES", f"expected dotted module names, got {name!r}")
+    return names
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Read the environment (``os.environ`` by default) into :class:`Settings`.
+
+    Raises :class:`SettingsError` on the first unusable value, naming the variable.
+    """
+    env = os.environ if environ is None else environ
+    log_level = env.get("LOG_LEVEL", DEFAULT_LOG_LEVEL).strip().upper() or DEFAULT_LOG_LEVEL
+    if log_level not in _LOG_LEVELS:
+        raise SettingsError("LOG_LEVEL", f"expected one of {', '.join(_LOG_LEVELS)}, got {log_level!r}")
+    log_format = env.get("LOG_FORMAT", DEFAULT_LOG_FORMAT).strip().lower() or DEFAULT_LOG_FORMAT
+    if log_format not in ("text", "json"):
+        raise SettingsError("LOG_FORMAT", f"expected text or json, got {log_format!r}")
+    admin_token = env.get("ADMIN_TOKEN") or None
+    if admin_token is not None and len(admin_token) < 16:
+        raise SettingsError("ADMIN_TOKEN", "must be at least 16 characters")
+    port = _int(env, "PORT", DEFAULT_PORT, minimum=1)
+    if port > 65535:
+        raise SettingsError("PORT", f"must be at most 65535, got {port}")
+    return Settings(
+        redis_url=parse_redis_url(env.get("REDIS_URL") or DEFAULT_REDIS_URL),
+        port=port,
+        admin_token=admin_token,
+        secret_key=env.get("SECRET_KEY") or None,
+        log_level=log_level,
+        log_format=log_format,
+        job_concurrency=_int(env, "JOB_CONCURRENCY", DEFAULT_JOB_CONCURRENCY, minimum=1),
+        job_max_retries=_int(env, "JOB_MAX_RETRIES", DEFAULT_JOB_MAX_RETRIES),
+        job_retry_delay=_int(env, "JOB_RETRY_DELAY", DEFAULT_JOB_RETRY_DELAY),
+        job_timeout=_int(env, "JOB_TIMEOUT", DEFAULT_JOB_TIMEOUT, minimum=1),
+        enable_task_scheduling=_bool(env, "ENABLE_TASK_SCHEDULING", True),
+        queues=_queues(env),
+        max_body_bytes=_int(env, "MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES, minimum=1024),
+        result_ttl=_int(env, "RESULT_TTL", DEFAULT_RESULT_TTL, minimum=1),
+        failure_ttl=_int(env, "FAILURE_TTL", DEFAULT_FAILURE_TTL, minimum=1),
+        idempotency_ttl=_int(env, "IDEMPOTENCY_TTL", DEFAULT_IDEMPOTENCY_TTL, minimum=1),
+        scheduler_tick=_float(env, "SCHEDULER_TICK", DEFAULT_SCHEDULER_TICK, minimum=0.001),
+        scheduler_lease=_float(env, "SCHEDULER_LEASE", DEFAULT_SCHEDULER_LEASE, minimum=0.5),
+        heartbeat_stale=_int(env, "HEARTBEAT_STALE", DEFAULT_HEARTBEAT_STALE, minimum=1),
+        web_concurrency=_int(env, "WEB_CONCURRENCY", DEFAULT_WEB_CONCURRENCY, minimum=1),
+        task_modules=_modules(env),
+    )
+
+
+def load_or_exit(environ: Mapping[str, str] | None = None) -> Settings:
+    """:func:`load_settings` for entry points: a bad value prints one line and exits with status 2."""
+    try:
+        return load_settings(environ)
+    except SettingsError as error:
+        print(f"taskyard: configuration error: {error}", file=sys.stderr)
+        raise SystemExit(2) from None

@@ -1,0 +1,35 @@
+"""`python -m scheduler`: the Procfile's scheduler process."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from types import FrameType
+
+from jobs.connection import connect
+from jobs.logs import setup_logging
+from jobs.registry import load_tasks
+from jobs.settings import load_or_exit
+from scheduler.engine import Engine
+
+
+def main() -> None:
+    settings = load_or_exit()
+    setup_logging(settings)
+    load_tasks(settings.task_modules)
+    stop = threading.Event()
+
+    def request_stop(signum: int, _frame: FrameType | None) -> None:
+        logging.getLogger("taskyard.scheduler").info("signal %d: stopping", signum)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+    engine = Engine(connect(settings), settings)
+    logging.getLogger("taskyard.scheduler").info("scheduler %s started", engine.name)
+    engine.run(stop)
+
+
+if __name__ == "__main__":
+    main()

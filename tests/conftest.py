@@ -1,0 +1,134 @@
+"""Shared fixtures: a real redis-server per test session on a free port, fakeredis for unit tests,
+settings, the app and its client, and a burst worker."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import fakeredis
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from redis import Redis
+from rq import Queue, SimpleWorker
+
+from jobs.connection import connect_url
+from jobs.failures import EXCEPTION_HANDLERS
+from jobs.redis_server import RedisServer, free_port
+from jobs.registry import load_tasks
+from jobs.settings import Settings, load_settings
+from web import create_app
+
+ADMIN_TOKEN = "test-admin-token-0123456789"
+TEST_ENV = {
+    "ADMIN_TOKEN": ADMIN_TOKEN,
+    "SECRET_KEY": "test-secret",
+    "TASK_MODULES": "tests.fixtures",
+    "JOB_RETRY_DELAY": "1",
+    "HEARTBEAT_STALE": "5",
+}
+
+load_tasks(("tests.fixtures",))
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    """A real redis-server for the whole session, on a free port, stopped at the end."""
+    server = RedisServer(free_port(), tmp_path_factory.mktemp("redis")).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def redis_url(redis_server: RedisServer) -> str:
+    """The session's Redis, emptied for this test."""
+    client = connect_url(redis_server.url)
+    client.flushall()
+    client.close()
+    return redis_server.url
+
+
+@pytest.fixture
+def settings(redis_url: str) -> Settings:
+    return load_settings({**TEST_ENV, "REDIS_URL": redis_url})
+
+
+@pytest.fixture
+def connection(settings: Settings) -> Iterator[Redis]:
+    client = connect_url(settings.redis_url)
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def fake_connection() -> Redis:
+    """fakeredis with RQ-compatible bytes responses, for fast unit tests."""
+    return fakeredis.FakeRedis()
+
+
+@pytest.fixture
+def fake_settings() -> Settings:
+    return load_settings(TEST_ENV)
+
+
+@pytest.fixture
+def app(settings: Settings, connection: Redis) -> Flask:
+    return create_app(settings, connection)
+
+
+@pytest.fixture
+def fake_app(fake_settings: Settings, fake_connection: Redis) -> Flask:
+    return create_app(fake_settings, fake_connection)
+
+
+class ApiClient:
+    """The Flask test client with a bearer token on every request."""
+
+    def __init__(self, client: FlaskClient, token: str | None) -> None:
+        self.client = client
+        self.token = token
+
+    def _headers(self, headers: dict[str, str] | None) -> dict[str, str]:
+        merged = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        merged.update(headers or {})
+        return merged
+
+    def get(self, url: str, **kw):  # type: ignore[no-untyped-def]
+        return self.client.get(url, headers=self._headers(kw.pop("headers", None)), **kw)
+
+    def post(self, url: str, **kw):  # type: ignore[no-untyped-def]
+        return self.client.post(url, headers=self._headers(kw.pop("headers", None)), **kw)
+
+    def put(self, url: str, **kw):  # type: ignore[no-untyped-def]
+        return self.client.put(url, headers=self._headers(kw.pop("headers", None)), **kw)
+
+    def delete(self, url: str, **kw):  # type: ignore[no-untyped-def]
+        return self.client.delete(url, headers=self._headers(kw.pop("headers", None)), **kw)
+
+
+@pytest.fixture
+def api(app: Flask) -> ApiClient:
+    """An admin client of the app on real Redis."""
+    return ApiClient(app.test_client(), ADMIN_TOKEN)
+
+
+@pytest.fixture
+def fake_api(fake_app: Flask) -> ApiClient:
+    """An admin client of the app on fakeredis."""
+    return ApiClient(fake_app.test_client(), ADMIN_TOKEN)
+
+
+def run_worker(connection: Redis, queues: tuple[str, ...] = ("high", "default", "low")) -> None:
+    """Run every queued job in this process (RQ's SimpleWorker, burst mode)."""
+    worker = SimpleWorker(
+        [Queue(q, connection=connection) for q in queues],
+        connection=connection,
+        exception_handlers=EXCEPTION_HANDLERS,
+    )
+    worker.work(burst=True, with_scheduler=False)
+
+
+@pytest.fixture
+def tmp_counter(tmp_path: Path) -> str:
+    return str(tmp_path / "counter")

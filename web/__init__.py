@@ -1,0 +1,53 @@
+"""Taskyard's web process: the REST API, our pages and rq-dashboard, built by :func:`create_app`."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+from typing import Any
+
+from flask import Flask
+from flask.json.provider import DefaultJSONProvider
+from redis import Redis
+
+from jobs.connection import connect
+from jobs.registry import load_tasks
+from jobs.settings import Settings, load_settings
+from web.errors import register_error_handlers
+from web.extension import Taskyard
+from web.tokens import TokenStore
+
+
+class IsoJSONProvider(DefaultJSONProvider):
+    """Flask's JSON with ISO 8601 datetimes (Flask's default is the HTTP date format)."""
+
+    @staticmethod
+    def default(o: Any) -> Any:
+        if isinstance(o, datetime):
+            return o.isoformat()
+        return DefaultJSONProvider.default(o)
+
+
+def create_app(settings: Settings | None = None, connection: Redis | None = None) -> Flask:
+    """Build the app. Reads the environment only when ``settings`` is not given; connects lazily
+    (redis-py opens sockets on first use), so building an app never touches Redis."""
+    settings = settings or load_settings()
+    connection = connection if connection is not None else connect(settings)
+    load_tasks(settings.task_modules)
+
+    app = Flask(__name__)
+    app.json = IsoJSONProvider(app)
+    app.config.update(
+        SECRET_KEY=settings.secret_key or secrets.token_urlsafe(32),
+        MAX_CONTENT_LENGTH=settings.max_body_bytes,
+        JSON_SORT_KEYS=False,
+    )
+    Taskyard(settings, connection, TokenStore(connection, settings.admin_token)).init_app(app)
+    register_error_handlers(app)
+
+    from web.api import create_blueprint
+    from web.health import bp as health_bp
+
+    app.register_blueprint(health_bp)
+    app.register_blueprint(create_blueprint())
+    return app

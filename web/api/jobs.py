@@ -1,0 +1,116 @@
+"""/api/v1/jobs: enqueue, inspect, cancel and requeue jobs."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, url_for
+from rq import Queue
+from rq.command import send_stop_job_command
+from rq.exceptions import NoSuchJobError
+from rq.job import Job, JobStatus
+
+from jobs.enqueue import JobIdTaken, JobRequest, UnknownQueue, enqueue
+from jobs.registry import UnknownTask, registry
+from web.api.body import parse_body
+from web.api.schemas import JOB_ID_PATTERN, JobCreate
+from web.auth import current_principal
+from web.errors import ApiError
+from web.extension import state
+from web.idempotency import with_idempotency
+from web.queries import job_view
+
+CANCELABLE = (JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED, JobStatus.CREATED)
+REQUEUEABLE = (JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED)
+
+
+def _fetch(job_id: str) -> Job:
+    if not re.match(JOB_ID_PATTERN, job_id):
+        raise ApiError(404, "job_not_found", f"no job {job_id!r}")
+    try:
+        return Job.fetch(job_id, connection=state().connection)
+    except NoSuchJobError:
+        raise ApiError(404, "job_not_found", f"no job {job_id!r}") from None
+
+
+def _view(job: Job) -> dict[str, Any]:
+    return job_view(job, url_for("api_v1.get_job", job_id=job.id))
+
+
+def create_job() -> Response:
+    ext = state()
+    return with_idempotency(
+        ext.connection, current_principal().token_id, ext.settings.idempotency_ttl, _create_job
+    )
+
+
+def _create_job() -> Response:
+    ext = state()
+    body = parse_body(JobCreate)
+    request = JobRequest(
+        task=body.task,
+        args=body.args,
+        kwargs=body.kwargs,
+        queue=body.queue,
+        delay_seconds=body.delay_seconds,
+        run_at=body.run_at,
+        job_id=body.job_id,
+        at_front=body.at_front,
+        timeout=body.timeout,
+        max_retries=body.max_retries,
+    )
+    try:
+        result = enqueue(ext.connection, ext.settings, request)
+    except UnknownTask:
+        raise ApiError(400, "unknown_task", f"no task named {body.task!r}; GET /api/v1/tasks lists them") from None
+    except UnknownQueue as error:
+        queues = ", ".join(ext.settings.queues)
+        raise ApiError(400, "unknown_queue", f"no queue named {error}; queues are {queues}") from None
+    except JobIdTaken as error:
+        raise ApiError(409, "job_id_taken", str(error)) from None
+    response = jsonify(_view(result.job))
+    response.status_code = 201 if result.created else 200
+    response.headers["Location"] = url_for("api_v1.get_job", job_id=result.job.id)
+    return response
+
+
+def get_job(job_id: str) -> Response:
+    return jsonify(_view(_fetch(job_id)))
+
+
+def cancel_job(job_id: str) -> Response:
+    job = _fetch(job_id)
+    status = job.get_status()
+    if status == JobStatus.STARTED:
+        send_stop_job_command(state().connection, job.id)
+    elif status in CANCELABLE:
+        job.cancel()
+    else:
+        raise ApiError(409, "not_cancelable", f"job {job.id!r} is {status.value}; only pending or running jobs cancel")
+    job.refresh()
+    return jsonify(_view(job))
+
+
+def requeue_job(job_id: str) -> Response:
+    job = _fetch(job_id)
+    status = job.get_status()
+    if status not in REQUEUEABLE:
+        raise ApiError(409, "not_requeueable", f"job {job.id!r} is {status.value}; only failed, stopped or "
+                       "canceled jobs go back to their queue")  # fmt: skip
+    if status == JobStatus.FAILED:
+        job.requeue()
+    else:
+        Queue(job.origin, connection=state().connection).enqueue_job(job)
+    job.refresh()
+    job.meta["requeued_at"] = datetime.now(UTC).isoformat()
+    job.save_meta()
+    return jsonify(_view(job))
+
+
+def register(bp: Blueprint) -> None:
+    bp.add_url_rule("/jobs", "create_job", create_job, methods=["POST"])
+    bp.add_url_rule("/jobs/<job_id>", "get_job", get_job, methods=["GET"])
+    bp.add_url_rule("/jobs/<job_id>", "cancel_job", cancel_job, methods=["DELETE"])
+    bp.add_url_rule("/jobs/<job_id>/requeue", "requeue_job", requeue_job, methods=["POST"])

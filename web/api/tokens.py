@@ -1,0 +1,45 @@
+"""/api/v1/tokens: admins create, list and revoke API tokens."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+from flask import Blueprint, Response, jsonify
+
+from web.api.body import parse_body
+from web.api.schemas import TokenCreate
+from web.auth import require_admin
+from web.errors import ApiError
+from web.extension import state
+
+
+@require_admin
+def create_token() -> Response:
+    body = parse_body(TokenCreate)
+    now = datetime.now(UTC)
+    if body.expires_at is not None and body.expires_at <= now:
+        raise ApiError(400, "validation_error", "expires_at: must be in the future")
+    record, secret = state().tokens.create(body.name, body.role, body.expires_at, now)
+    response = jsonify({**record.public(), "token": secret})
+    response.status_code = 201
+    return response
+
+
+@require_admin
+def list_tokens() -> Response:
+    return jsonify({"items": [record.public() for record in state().tokens.all()]})
+
+
+@require_admin
+def revoke_token(token_id: str) -> Response:
+    record = state().tokens.revoke(token_id, datetime.now(UTC)) if re.fullmatch(r"[0-9a-f]{16}", token_id) else None
+    if record is None:
+        raise ApiError(404, "token_not_found", f"no token {token_id!r}")
+    return jsonify(record.public())
+
+
+def register(bp: Blueprint) -> None:
+    bp.add_url_rule("/tokens", "create_token", create_token, methods=["POST"])
+    bp.add_url_rule("/tokens", "list_tokens", list_tokens, methods=["GET"])
+    bp.add_url_rule("/tokens/<token_id>", "revoke_token", revoke_token, methods=["DELETE"])

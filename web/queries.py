@@ -1,0 +1,208 @@
+"""The read model: how the API and the pages see jobs, queues, tasks and liveness.
+
+Views read Redis only through these functions, so the REST API and the dashboard pages always agree.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from redis import Redis
+from rq import Queue, Worker
+from rq.job import Job, JobStatus
+from rq.registry import (
+    DeferredJobRegistry,
+    FailedJobRegistry,
+    FinishedJobRegistry,
+    ScheduledJobRegistry,
+    StartedJobRegistry,
+)
+
+from jobs import keys
+from jobs.enqueue import retry_policy
+from jobs.registry import TaskRegistry
+from jobs.settings import Settings
+
+ERROR_SUMMARY_CHARS = 500  # the last line of a traceback, cut to this length
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def error_summary(job: Job) -> str | None:
+    """The last line of the job's latest failure (``ValueError: boom``), without the traceback."""
+    result = job.latest_result()
+    text = result.exc_string if result is not None else None
+    if not text:
+        last_error = job.meta.get("last_error")
+        return str(last_error)[:ERROR_SUMMARY_CHARS] if last_error else None
+    lines = [line for line in text.strip().splitlines() if line.strip()]
+    return lines[-1][:ERROR_SUMMARY_CHARS] if lines else None
+
+
+def attempts_made(job: Job, status: JobStatus) -> int:
+    """Attempts so far: retries RQ has consumed, plus the current or final run."""
+    max_retries = int(job.meta.get("max_retries", 0))
+    consumed = max_retries - (job.retries_left if job.retries_left is not None else max_retries)
+    ran = status in (JobStatus.STARTED, JobStatus.FINISHED, JobStatus.FAILED, JobStatus.STOPPED)
+    return consumed + (1 if ran else 0)
+
+
+def job_view(job: Job, url: str) -> dict[str, Any]:
+    """A job as the API and the pages show it."""
+    status = job.get_status(refresh=False)
+    attempts = attempts_made(job, status)
+    scheduled_for = None
+    if status == JobStatus.SCHEDULED:
+        registry = ScheduledJobRegistry(job.origin, connection=job.connection)
+        score = job.connection.zscore(registry.key, job.id)
+        scheduled_for = datetime.fromtimestamp(score, UTC) if score is not None else None
+    result = job.return_value(refresh=False) if status == JobStatus.FINISHED else None
+    return {
+        "id": job.id,
+        "task": job.meta.get("task"),
+        "queue": job.origin,
+        "status": str(status.value if isinstance(status, JobStatus) else status),
+        "args": _jsonable(list(job.args)),
+        "kwargs": _jsonable(dict(job.kwargs)),
+        "result": _jsonable(result),
+        "error": error_summary(job) if status in (JobStatus.FAILED, JobStatus.SCHEDULED) else None,
+        "attempts": attempts,
+        "retries_left": job.retries_left,
+        "enqueued_at": _aware(job.enqueued_at),
+        "started_at": _aware(job.started_at),
+        "ended_at": _aware(job.ended_at),
+        "scheduled_for": scheduled_for,
+        "progress": job.meta.get("progress"),
+        "url": url,
+    }
+
+
+def _jsonable(value: Any) -> Any:
+    """``value`` if it survives JSON, else its repr (a handler may return anything)."""
+    try:
+        json.dumps(value)
+    except (TypeError, ValueError):
+        return repr(value)[:ERROR_SUMMARY_CHARS]
+    return value
+
+
+def queue_counts(connection: Redis, name: str) -> dict[str, Any]:
+    """Jobs per state in one queue, from RQ's own registries, in one round trip."""
+    queue = Queue(name, connection=connection)
+    registries = [
+        StartedJobRegistry(name, connection=connection),
+        FinishedJobRegistry(name, connection=connection),
+        FailedJobRegistry(name, connection=connection),
+        DeferredJobRegistry(name, connection=connection),
+        ScheduledJobRegistry(name, connection=connection),
+    ]
+    with connection.pipeline() as pipe:
+        pipe.llen(queue.key)
+        for registry in registries:
+            pipe.zcard(registry.key)
+        queued, started, finished, failed, deferred, scheduled = pipe.execute()
+    return {
+        "name": name,
+        "queued": queued,
+        "started": started,
+        "finished": finished,
+        "failed": failed,
+        "deferred": deferred,
+        "scheduled": scheduled,
+    }
+
+
+def task_views(tasks: TaskRegistry, settings: Settings) -> list[dict[str, Any]]:
+    """The registry as data (no functions)."""
+    views = []
+    for spec in tasks:
+        policy = retry_policy(spec, settings)
+        views.append(
+            {
+                "name": spec.name,
+                "queue": spec.queue,
+                "timeout": spec.timeout or settings.job_timeout,
+                "max_retries": policy.max_retries,
+                "retry_delays": policy.schedule(rand=lambda: 0.5),
+                "description": spec.description,
+            }
+        )
+    return views
+
+
+def worker_heartbeats(connection: Redis) -> list[dict[str, Any]]:
+    """Every RQ worker that has registered, with its last heartbeat and current job."""
+    views = []
+    for worker in Worker.all(connection=connection):
+        job_id = worker.get_current_job_id()
+        views.append(
+            {
+                "name": worker.name,
+                "state": str(worker.get_state()),
+                "queues": worker.queue_names(),
+                "last_heartbeat": _aware(worker.last_heartbeat),
+                "current_job": job_id,
+                "pid": worker.pid,
+            }
+        )
+    return views
+
+
+def scheduler_heartbeats(connection: Redis) -> list[dict[str, Any]]:
+    """Scheduler processes' last reports (written by scheduler.engine each pass)."""
+    leader = connection.get(keys.SCHEDULER_LEADER)
+    leader_name = leader.decode() if leader else None
+    views = []
+    for name, raw in connection.hgetall(keys.SCHEDULER_HEARTBEATS).items():
+        report = json.loads(raw)
+        report["name"] = name.decode()
+        report["leader"] = report["name"] == leader_name
+        views.append(report)
+    return sorted(views, key=lambda r: r["name"])
+
+
+def delayed_job_count(connection: Redis, queue_names: tuple[str, ...]) -> int:
+    """Jobs waiting in any ScheduledJobRegistry: they need a scheduler to ever run."""
+    with connection.pipeline() as pipe:
+        for name in queue_names:
+            pipe.zcard(ScheduledJobRegistry(name, connection=connection).key)
+        return sum(pipe.execute())
+
+
+def health(connection: Redis, settings: Settings, now: datetime) -> dict[str, Any]:
+    """Liveness of Redis, workers and schedulers, and what is missing.
+
+    Raises Redis errors when Redis is down; the caller turns that into a 503.
+    """
+    info = connection.info("memory")
+    memory = info.get("used_memory_human", "?")
+    stale = settings.heartbeat_stale
+    workers = worker_heartbeats(connection)
+    live_workers = [
+        w for w in workers if w["last_heartbeat"] and (now - w["last_heartbeat"]).total_seconds() <= stale
+    ]
+    schedulers = scheduler_heartbeats(connection)
+    live_schedulers = [s for s in schedulers if now.timestamp() - s["at"] <= stale]
+    problems = []
+    queued = sum(connection.llen(Queue(name, connection=connection).key) for name in settings.queues)
+    if not live_workers:
+        problems.append(f"no worker is running: {queued} queued jobs will not run until one starts")
+    if not live_schedulers:
+        delayed = delayed_job_count(connection, settings.queues)
+        problems.append(
+            f"no scheduler is running: {delayed} delayed jobs and retries, and every schedule, "
+            "wait until one starts"
+        )
+    return {
+        "status": "ok" if not problems else "degraded",
+        "redis": {"ok": True, "detail": f"used memory {memory}"},
+        "workers": live_workers,
+        "schedulers": live_schedulers,
+        "problems": problems,
+    }
