@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(PY) -m jobs.launcher
 
-test: $(STAMP)
+test: lint
 	$(PY) -m pytest -q -p no:cacheprovider
 
 test-fast: $(STAMP)

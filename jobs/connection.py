@@ -49,6 +49,8 @@ def _sentinel_master(url: str) -> Redis:
         hosts,
         socket_timeout=SOCKET_TIMEOUT,
         socket_connect_timeout=CONNECT_TIMEOUT,
-        sentinel_kwargs={"password": options.get("sentinel_password")} if "sentinel_password" in options else None,
+        sentinel_kwargs={"password": options.get("sentinel_password")}
+        if "sentinel_password" in options
+        else None,
     )
     return sentinel.master_for(service, db=db, password=parts.password or None)

@@ -18,6 +18,7 @@ def idempotency(principal: str, key: str) -> str:
 def job_id_claim(job_id: str) -> str:
     return JOB_ID_CLAIM.format(job_id=job_id)
 
+
 # access
 TOKENS = PREFIX + "tokens"  # hash: token id -> JSON record (hash of the secret, role, expiry, revocation)
 TOKEN_INDEX = PREFIX + "tokens:by-hash"  # hash: sha256 of a secret -> token id

@@ -58,7 +58,8 @@ def ensure_redis(url: str, data_dir: Path) -> RedisServer | None:
 
 def main() -> int:
     """Entry point of `make run`; returns honcho's exit status."""
-    root = Path.cwd()
+    root = Path.cwd()  # where .env and .run/ live
+    procfile = Path(__file__).resolve().parents[1] / "Procfile"
     environ = dict(os.environ)
     # The Procfile says `python`: make it this interpreter (the project's virtualenv).
     environ["PATH"] = os.pathsep.join([os.path.dirname(sys.executable), environ.get("PATH", "")])
@@ -70,8 +71,18 @@ def main() -> int:
         print(f"taskyard: {error}", file=sys.stderr)
         return 1
     honcho = subprocess.Popen(
-        [sys.executable, "-m", "honcho", "start", "-f", str(root / "Procfile"), "-e", os.devnull,
-         "-p", str(settings.port)],
+        [
+            sys.executable,
+            "-m",
+            "honcho",
+            "start",
+            "-f",
+            str(procfile),
+            "-e",
+            os.devnull,
+            "-p",
+            str(settings.port),
+        ],
         env=environ,
     )
 

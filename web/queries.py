@@ -19,6 +19,7 @@ from rq.registry import (
     ScheduledJobRegistry,
     StartedJobRegistry,
 )
+from rq.utils import as_text
 
 from jobs import keys
 from jobs.enqueue import retry_policy
@@ -157,11 +158,11 @@ def worker_heartbeats(connection: Redis) -> list[dict[str, Any]]:
 def scheduler_heartbeats(connection: Redis) -> list[dict[str, Any]]:
     """Scheduler processes' last reports (written by scheduler.engine each pass)."""
     leader = connection.get(keys.SCHEDULER_LEADER)
-    leader_name = leader.decode() if leader else None
+    leader_name = as_text(leader) if leader else None
     views = []
     for name, raw in connection.hgetall(keys.SCHEDULER_HEARTBEATS).items():
         report = json.loads(raw)
-        report["name"] = name.decode()
+        report["name"] = as_text(name)
         report["leader"] = report["name"] == leader_name
         views.append(report)
     return sorted(views, key=lambda r: r["name"])

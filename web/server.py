@@ -14,7 +14,7 @@ from jobs.settings import Settings, load_or_exit
 from web import create_app
 
 
-class WebServer(BaseApplication):  # type: ignore[misc]
+class WebServer(BaseApplication):
     """Gunicorn with our app and options, without a config file."""
 
     def __init__(self, settings: Settings) -> None:

@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 
 from redis import Redis
+from rq.utils import as_text
 
 from jobs import keys
 
@@ -67,7 +68,9 @@ class TokenStore:
         self.connection = connection
         self.admin_token = admin_token
 
-    def create(self, name: str, role: str, expires_at: datetime | None, now: datetime) -> tuple[TokenRecord, str]:
+    def create(
+        self, name: str, role: str, expires_at: datetime | None, now: datetime
+    ) -> tuple[TokenRecord, str]:
         """Store a new token; return the record and the secret (shown to the caller once)."""
         if role not in ROLES:
             raise ValueError(f"role must be one of {', '.join(ROLES)}")
@@ -132,7 +135,7 @@ class TokenStore:
         token_id = self.connection.hget(keys.TOKEN_INDEX, digest(secret))
         if token_id is None:
             return None
-        record = self.get(token_id.decode())
+        record = self.get(as_text(token_id))
         if record is None or not record.usable(now):
             return None
         return Principal(record.id, record.role, record.name)

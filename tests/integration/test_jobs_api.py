@@ -71,8 +71,12 @@ def test_failed_request_releases_idempotency_key(api: ApiClient) -> None:
     assert api.post("/api/v1/jobs", json={"task": "system.echo"}, headers=headers).status_code == 201
 
 
-def test_delayed_job_waits_then_runs_via_scheduler(api: ApiClient, connection: Redis, settings: Settings) -> None:
-    job = api.post("/api/v1/jobs", json={"task": "tests.add", "args": [1, 1], "delay_seconds": 1.2}).get_json()
+def test_delayed_job_waits_then_runs_via_scheduler(
+    api: ApiClient, connection: Redis, settings: Settings
+) -> None:
+    job = api.post(
+        "/api/v1/jobs", json={"task": "tests.add", "args": [1, 1], "delay_seconds": 1.2}
+    ).get_json()
     assert job["status"] == "scheduled"
     due = datetime.fromisoformat(job["scheduled_for"])
     assert due >= datetime.now(UTC) + timedelta(seconds=1)  # rounded up, never early
@@ -99,7 +103,9 @@ def test_run_at_and_cancel(api: ApiClient, connection: Redis) -> None:
     assert api.delete(job["url"]).status_code == 409
 
 
-def test_retry_policy_uses_rq_retry(api: ApiClient, connection: Redis, settings: Settings, tmp_counter: str) -> None:
+def test_retry_policy_uses_rq_retry(
+    api: ApiClient, connection: Redis, settings: Settings, tmp_counter: str
+) -> None:
     job = api.post("/api/v1/jobs", json={"task": "tests.flaky", "kwargs": {"counter_file": tmp_counter,
                                                                           "failures": 1}}).get_json()  # fmt: skip
     run_worker(connection)
@@ -121,7 +127,9 @@ def test_retry_policy_uses_rq_retry(api: ApiClient, connection: Redis, settings:
 
 def test_at_front_and_queue_counts(api: ApiClient, connection: Redis) -> None:
     api.post("/api/v1/jobs", json={"task": "system.echo", "kwargs": {"n": 1}})
-    front = api.post("/api/v1/jobs", json={"task": "system.echo", "kwargs": {"n": 2}, "at_front": True}).get_json()
+    front = api.post(
+        "/api/v1/jobs", json={"task": "system.echo", "kwargs": {"n": 2}, "at_front": True}
+    ).get_json()
     assert connection.lindex("rq:queue:default", 0).decode() == front["id"]
     api.post("/api/v1/jobs", json={"task": "tests.fail"})
     api.post("/api/v1/jobs", json={"task": "system.echo", "queue": "low", "delay_seconds": 60})
@@ -130,7 +138,11 @@ def test_at_front_and_queue_counts(api: ApiClient, connection: Redis) -> None:
     assert queues["low"]["scheduled"] == 1
     run_worker(connection)
     queues = {q["name"]: q for q in api.get("/api/v1/queues").get_json()["items"]}
-    assert (queues["default"]["finished"], queues["default"]["failed"], queues["default"]["queued"]) == (2, 1, 0)
+    assert (queues["default"]["finished"], queues["default"]["failed"], queues["default"]["queued"]) == (
+        2,
+        1,
+        0,
+    )
 
 
 def test_tasks_listing(api: ApiClient) -> None:

@@ -39,7 +39,9 @@ def post_job(api: ApiClient, body: object):  # type: ignore[no-untyped-def]
         ([1, 2], "validation_error", ""),
     ],
 )
-def test_bad_job_bodies(fake_api: ApiClient, fake_connection: Redis, body: object, code: str, fragment: str) -> None:
+def test_bad_job_bodies(
+    fake_api: ApiClient, fake_connection: Redis, body: object, code: str, fragment: str
+) -> None:
     assert_error(post_job(fake_api, body), 400, code, fragment)
     assert not [k for k in fake_connection.keys("rq:job:*")]
 
@@ -106,5 +108,7 @@ def test_viewer_cannot_change(fake_api: ApiClient, fake_app) -> None:  # type: i
 
 def test_tokens_are_stored_hashed(fake_api: ApiClient, fake_connection: Redis) -> None:
     secret = fake_api.post("/api/v1/tokens", json={"name": "x", "role": "admin"}).get_json()["token"]
-    dump = b"".join(fake_connection.hvals("taskyard:tokens")) + b"".join(fake_connection.hkeys("taskyard:tokens:by-hash"))
+    dump = b"".join(fake_connection.hvals("taskyard:tokens")) + b"".join(
+        fake_connection.hkeys("taskyard:tokens:by-hash")
+    )
     assert secret.encode() not in dump

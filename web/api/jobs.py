@@ -13,7 +13,7 @@ from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 
 from jobs.enqueue import JobIdTaken, JobRequest, UnknownQueue, enqueue
-from jobs.registry import UnknownTask, registry
+from jobs.registry import UnknownTask
 from web.api.body import parse_body
 from web.api.schemas import JOB_ID_PATTERN, JobCreate
 from web.auth import current_principal
@@ -64,7 +64,9 @@ def _create_job() -> Response:
     try:
         result = enqueue(ext.connection, ext.settings, request)
     except UnknownTask:
-        raise ApiError(400, "unknown_task", f"no task named {body.task!r}; GET /api/v1/tasks lists them") from None
+        raise ApiError(
+            400, "unknown_task", f"no task named {body.task!r}; GET /api/v1/tasks lists them"
+        ) from None
     except UnknownQueue as error:
         queues = ", ".join(ext.settings.queues)
         raise ApiError(400, "unknown_queue", f"no queue named {error}; queues are {queues}") from None
@@ -88,7 +90,9 @@ def cancel_job(job_id: str) -> Response:
     elif status in CANCELABLE:
         job.cancel()
     else:
-        raise ApiError(409, "not_cancelable", f"job {job.id!r} is {status.value}; only pending or running jobs cancel")
+        raise ApiError(
+            409, "not_cancelable", f"job {job.id!r} is {status.value}; only pending or running jobs cancel"
+        )
     job.refresh()
     return jsonify(_view(job))
 

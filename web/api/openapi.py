@@ -36,7 +36,11 @@ def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
 
 
 def _list_of(model: type[BaseModel]) -> dict[str, Any]:
-    return {"type": "object", "required": ["items"], "properties": {"items": {"type": "array", "items": _ref(model)}}}
+    return {
+        "type": "object",
+        "required": ["items"],
+        "properties": {"items": {"type": "array", "items": _ref(model)}},
+    }
 
 
 def _errors(*statuses: int) -> dict[str, Any]:
@@ -114,6 +118,10 @@ def document() -> dict[str, Any]:
         "/api/v1/tokens/{token_id}": {
             "delete": _op("Revoke a token (admin)", {"200": _json(_ref(schemas.TokenView), "Revoked"),
                                                      **_errors(401, 403, 404, 503)}, parameters=[TOKEN_ID]),
+        },
+        "/api/v1/openapi.json": {
+            "get": {"summary": "This document", "security": [],
+                    "responses": {"200": _json({"type": "object"}, "OpenAPI 3.1")}},
         },
         "/healthz": {
             "get": {

@@ -33,7 +33,11 @@ def list_tokens() -> Response:
 
 @require_admin
 def revoke_token(token_id: str) -> Response:
-    record = state().tokens.revoke(token_id, datetime.now(UTC)) if re.fullmatch(r"[0-9a-f]{16}", token_id) else None
+    record = (
+        state().tokens.revoke(token_id, datetime.now(UTC))
+        if re.fullmatch(r"[0-9a-f]{16}", token_id)
+        else None
+    )
     if record is None:
         raise ApiError(404, "token_not_found", f"no token {token_id!r}")
     return jsonify(record.public())

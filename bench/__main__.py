@@ -1,0 +1,23 @@
+"""`make bench`: run every benchmark on a private redis-server and print Markdown tables."""
+
+from __future__ import annotations
+
+import argparse
+
+from bench.common import private_redis
+from bench.throughput import enqueue_rates, processing_rates
+from jobs.connection import connect_url
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--jobs", type=int, default=2000, help="jobs per throughput run")
+    args = parser.parse_args()
+    with private_redis() as server:
+        connection = connect_url(server.url)
+        print(enqueue_rates(connection, server.url, args.jobs), flush=True)
+        print(processing_rates(connection, server.url, args.jobs), flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,63 @@
+"""/healthz reports Redis, workers and schedulers, and says what is missing."""
+
+from __future__ import annotations
+
+import threading
+
+from flask import Flask
+from redis import Redis
+
+from jobs.redis_server import free_port
+from jobs.settings import Settings, load_settings
+from scheduler.engine import Engine
+from tests.conftest import ADMIN_TOKEN, TEST_ENV, ApiClient
+from web import create_app
+
+
+def test_degraded_without_worker_and_scheduler(api: ApiClient) -> None:
+    api.post("/api/v1/jobs", json={"task": "system.echo", "delay_seconds": 30})
+    report = api.client.get("/healthz")
+    assert report.status_code == 200
+    body = report.get_json()
+    assert body["status"] == "degraded"
+    assert body["redis"]["ok"] is True
+    assert any("no worker" in p for p in body["problems"])
+    assert any("no scheduler is running: 1 delayed" in p for p in body["problems"])
+
+
+def test_scheduler_heartbeat_shows(app: Flask, connection: Redis, settings: Settings) -> None:
+    engine = Engine(connection, settings, name="sched-a")
+    engine.tick()
+    body = app.test_client().get("/healthz").get_json()
+    assert [s["name"] for s in body["schedulers"]] == ["sched-a"]
+    assert body["schedulers"][0]["leader"] is True
+    assert not any("scheduler" in p for p in body["problems"])
+
+
+def test_redis_down_is_503_json() -> None:
+    settings = load_settings({**TEST_ENV, "REDIS_URL": f"redis://127.0.0.1:{free_port()}/0"})
+    app = create_app(settings)
+    client = app.test_client()
+    health = client.get("/healthz")
+    assert health.status_code == 503
+    assert health.get_json()["status"] == "down"
+    api = ApiClient(client, ADMIN_TOKEN)
+    response = api.post("/api/v1/jobs", json={"task": "system.echo"})
+    assert response.status_code == 503
+    assert response.get_json()["error"]["code"] == "redis_unavailable"
+    assert api.get("/api/v1/queues").status_code == 503
+
+
+def test_engine_survives_redis_errors() -> None:
+    settings = load_settings({**TEST_ENV, "REDIS_URL": f"redis://127.0.0.1:{free_port()}/0"})
+    from jobs.connection import connect
+
+    engine = Engine(connect(settings), settings)
+    stop = threading.Event()
+    thread = threading.Thread(target=engine.run, args=(stop,))
+    thread.start()
+    stop.wait(0.5)
+    assert thread.is_alive()  # retrying, not crashed
+    stop.set()
+    thread.join(5)
+    assert not thread.is_alive()
