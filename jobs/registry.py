@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import importlib
 import re
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from jobs.retry import RetryPolicy
@@ -47,11 +47,37 @@ class TaskSpec:
         return f"{self.func.__module__}.{self.func.__qualname__}"
 
 
+@dataclass(frozen=True)
+class DeclaredSchedule:
+    """A schedule declared in code beside its handler (the seeds' ``@Cron``/``@Interval``/``@Timeout``).
+
+    ``schedule`` uses the scheduler's syntax: a 5-field cron, a 6-field cron with seconds first, a named
+    constant such as ``EVERY_5_MINUTES``, ``@every 30s``, or ``@after 5s`` (once, that long after the
+    scheduler starts). ``name`` is the stable id: the scheduler syncs declarations at start, so restarts
+    never duplicate them and removed declarations disappear. ``SCHEDULE_<NAME>`` in the environment
+    (name upper-cased, ``-`` and ``.`` as ``_``) overrides ``schedule``; the value ``off`` disables it.
+    """
+
+    name: str
+    task: str
+    schedule: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+    timezone: str = "UTC"
+    description: str = ""
+    allow_overlap: bool = False
+
+    @property
+    def override_variable(self) -> str:
+        return "SCHEDULE_" + re.sub(r"[^A-Za-z0-9]", "_", self.name).upper()
+
+
 class TaskRegistry:
-    """Named tasks. Registering a name twice raises :class:`DuplicateTask`."""
+    """Named tasks and their code-declared schedules. Registering a name twice raises
+    :class:`DuplicateTask`."""
 
     def __init__(self) -> None:
         self._tasks: dict[str, TaskSpec] = {}
+        self._schedules: dict[str, DeclaredSchedule] = {}
 
     def add(self, spec: TaskSpec) -> TaskSpec:
         if not NAME_PATTERN.match(spec.name):
@@ -77,6 +103,17 @@ class TaskRegistry:
     def __len__(self) -> int:
         return len(self._tasks)
 
+    def declare(self, declared: DeclaredSchedule) -> DeclaredSchedule:
+        """Add a code-declared schedule; its name must be unique."""
+        if declared.name in self._schedules:
+            raise DuplicateTask(f"schedule {declared.name!r} is already declared")
+        self._schedules[declared.name] = declared
+        return declared
+
+    def declared_schedules(self) -> list[DeclaredSchedule]:
+        """Every code-declared schedule, by name."""
+        return sorted(self._schedules.values(), key=lambda d: d.name)
+
     def task(
         self,
         name: str,
@@ -85,12 +122,27 @@ class TaskRegistry:
         timeout: int | None = None,
         retry: RetryPolicy | None = None,
         description: str = "",
+        schedule: str | None = None,
+        params: Mapping[str, Any] | None = None,
+        timezone: str = "UTC",
+        allow_overlap: bool = False,
     ) -> Callable[[F], F]:
-        """Decorator: register the function under ``name`` and return it unchanged."""
+        """Decorator: register the function under ``name`` and return it unchanged.
+
+        With ``schedule`` it also declares a schedule named after the task that runs it with ``params``
+        (see :class:`DeclaredSchedule`); declare more with :meth:`declare`.
+        """
 
         def register(func: F) -> F:
             doc = (func.__doc__ or "").strip().splitlines()
-            self.add(TaskSpec(name, func, queue, timeout, retry, description or (doc[0] if doc else "")))
+            summary = description or (doc[0] if doc else "")
+            self.add(TaskSpec(name, func, queue, timeout, retry, summary))
+            if schedule is not None:
+                self.declare(
+                    DeclaredSchedule(
+                        name, name, schedule, dict(params or {}), timezone, summary, allow_overlap
+                    )
+                )
             return func
 
         return register
@@ -98,6 +150,7 @@ class TaskRegistry:
 
 registry = TaskRegistry()
 task = registry.task
+declare = registry.declare
 
 
 def load_tasks(extra_modules: tuple[str, ...] = ()) -> TaskRegistry:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 # --- defaults, one place, one comment each --------------------------------------------------------
@@ -68,6 +68,7 @@ class Settings:
     heartbeat_stale: int = DEFAULT_HEARTBEAT_STALE
     web_concurrency: int = DEFAULT_WEB_CONCURRENCY
     task_modules: tuple[str, ...] = DEFAULT_TASK_MODULES
+    schedule_overrides: Mapping[str, str] = field(default_factory=dict)
 
 
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -208,6 +209,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         heartbeat_stale=_int(env, "HEARTBEAT_STALE", DEFAULT_HEARTBEAT_STALE, minimum=1),
         web_concurrency=_int(env, "WEB_CONCURRENCY", DEFAULT_WEB_CONCURRENCY, minimum=1),
         task_modules=_modules(env),
+        schedule_overrides={k: v.strip() for k, v in env.items() if k.startswith("SCHEDULE_") and v.strip()},
     )
 
 

@@ -11,17 +11,21 @@ the grace period is found abandoned by RQ's cleanup and retried if it has retrie
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterable
 from multiprocessing import get_context
 from multiprocessing.process import BaseProcess
 from typing import Any
 
 from redis import ConnectionPool
-from rq import Queue, Worker
+from rq import Queue, SimpleWorker, Worker
+from rq.executions import Execution
+from rq.job import Job, JobStatus
 from rq.worker_pool import WorkerPool
 
 from jobs.connection import connect
 from jobs.failures import EXCEPTION_HANDLERS
+from jobs.hooks import JobEvent, hooks
 from jobs.logs import setup_logging
 from jobs.registry import load_tasks
 from jobs.settings import Settings, load_or_exit
@@ -29,6 +33,39 @@ from jobs.settings import Settings, load_or_exit
 log = logging.getLogger("taskyard.worker")
 
 MAINTENANCE_INTERVAL = 60  # seconds between RQ registry cleanups (finds abandoned jobs); RQ's default is 600
+
+
+class HooksMixin:
+    """Emits :mod:`jobs.hooks` events around every attempt. ``perform_job`` runs where the job runs (the
+    work horse of a forking worker, the worker itself for SimpleWorker), so every worker class that
+    mixes this in reports the same events."""
+
+    def perform_job(self, job: Job, queue: Queue, execution: Execution) -> bool:
+        task = str(job.meta.get("task") or job.func_name)
+        hooks.emit(JobEvent("started", job, task, queue.name))
+        started = time.monotonic()
+        ok: bool = super().perform_job(job, queue, execution)  # type: ignore[misc]
+        duration = time.monotonic() - started
+        if ok:
+            hooks.emit(JobEvent("finished", job, task, queue.name, duration))
+            return ok
+        status = job.get_status(refresh=False)
+        if status == JobStatus.STOPPED:
+            event = "stopped"
+        elif status in (JobStatus.SCHEDULED, JobStatus.QUEUED):
+            event = "retrying"
+        else:
+            event = "failed"
+        hooks.emit(JobEvent(event, job, task, queue.name, duration, job.meta.get("last_error")))
+        return ok
+
+
+class TaskyardWorker(HooksMixin, Worker):
+    """RQ's forking worker with lifecycle hooks: the Procfile's worker class."""
+
+
+class TaskyardSimpleWorker(HooksMixin, SimpleWorker):
+    """RQ's in-process worker with lifecycle hooks (tests, and debugging with breakpoints)."""
 
 
 def _run_worker(
@@ -85,7 +122,7 @@ def build_pool(settings: Settings) -> TaskyardWorkerPool:
         settings.queues,
         connection=connect(settings),
         num_workers=settings.job_concurrency,
-        worker_class=Worker,
+        worker_class=TaskyardWorker,
         task_modules=settings.task_modules,
     )
 

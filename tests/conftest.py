@@ -11,13 +11,14 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from redis import Redis
-from rq import Queue, SimpleWorker
+from rq import Queue
 
 from jobs.connection import connect_url
 from jobs.failures import EXCEPTION_HANDLERS
 from jobs.redis_server import RedisServer, free_port
 from jobs.registry import load_tasks
 from jobs.settings import Settings, load_settings
+from jobs.worker import TaskyardSimpleWorker
 from web import create_app
 
 ADMIN_TOKEN = "test-admin-token-0123456789"
@@ -121,7 +122,7 @@ def fake_api(fake_app: Flask) -> ApiClient:
 
 def run_worker(connection: Redis, queues: tuple[str, ...] = ("high", "default", "low")) -> None:
     """Run every queued job in this process (RQ's SimpleWorker, burst mode)."""
-    worker = SimpleWorker(
+    worker = TaskyardSimpleWorker(
         [Queue(q, connection=connection) for q in queues],
         connection=connection,
         exception_handlers=EXCEPTION_HANDLERS,

@@ -4,10 +4,13 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from flask import Blueprint, Response, jsonify
 from redis.exceptions import RedisError
 
+from web.api.openapi import json_response, ref
+from web.api.schemas import Health
 from web.extension import state
 from web.queries import health
 
@@ -32,3 +35,21 @@ def healthz() -> Response:
         response.status_code = 503
         return response
     return jsonify(report)
+
+
+OPENAPI_MODELS = (Health,)
+
+
+def openapi_paths() -> dict[str, Any]:
+    return {
+        "/healthz": {
+            "get": {
+                "summary": "Liveness of Redis, workers and schedulers, and what is missing (no auth)",
+                "security": [],
+                "responses": {
+                    "200": json_response(ref(Health), "Up (status ok or degraded)"),
+                    "503": json_response(ref(Health), "Redis unreachable"),
+                },
+            }
+        }
+    }

@@ -1,25 +1,36 @@
-"""REST API v1: one blueprint, one module per resource."""
+"""REST API v1: one blueprint, one module per resource.
+
+A resource module has ``register(bp)`` to add its routes and, for the OpenAPI document,
+``OPENAPI_MODELS`` and ``openapi_paths()`` (see :mod:`web.api.openapi`). Add new resources to
+``RESOURCE_MODULES``.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from types import ModuleType
 
+from flask import Blueprint, request
+
+from web.api import jobs, openapi, queues, tasks, tokens
 from web.auth import enforce_api_access
+
+RESOURCE_MODULES: list[ModuleType] = [jobs, tasks, queues, tokens]
+
+
+def extra_openapi_modules() -> list[ModuleType]:
+    """Documented modules outside /api/v1 (blueprints of their own)."""
+    return []
 
 
 def create_blueprint() -> Blueprint:
     """Build /api/v1 with every resource module's routes (a fresh blueprint per app)."""
-    from web.api import jobs, openapi, queues, tasks, tokens
-
     bp = Blueprint("api_v1", __name__, url_prefix="/api/v1")
 
     @bp.before_request
     def _auth() -> None:
-        from flask import request
-
         if request.endpoint != "api_v1.openapi_document":
             enforce_api_access()
 
-    for module in (jobs, tasks, queues, tokens, openapi):
+    for module in (*RESOURCE_MODULES, openapi):
         module.register(bp)
     return bp

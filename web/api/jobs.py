@@ -15,7 +15,8 @@ from rq.job import Job, JobStatus
 from jobs.enqueue import JobIdTaken, JobRequest, UnknownQueue, enqueue
 from jobs.registry import UnknownTask
 from web.api.body import parse_body
-from web.api.schemas import JOB_ID_PATTERN, JobCreate
+from web.api.openapi import READ_ERRORS, WRITE_ERRORS, errors, json_response, operation, path_param, ref
+from web.api.schemas import JOB_ID_PATTERN, JobCreate, JobView
 from web.auth import current_principal
 from web.errors import ApiError
 from web.extension import state
@@ -118,3 +119,49 @@ def register(bp: Blueprint) -> None:
     bp.add_url_rule("/jobs/<job_id>", "get_job", get_job, methods=["GET"])
     bp.add_url_rule("/jobs/<job_id>", "cancel_job", cancel_job, methods=["DELETE"])
     bp.add_url_rule("/jobs/<job_id>/requeue", "requeue_job", requeue_job, methods=["POST"])
+
+
+OPENAPI_MODELS = (JobCreate, JobView)
+IDEMPOTENCY_HEADER = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "schema": {"type": "string"},
+}
+
+
+def openapi_paths() -> dict[str, Any]:
+    job = [path_param("job_id")]
+    return {
+        "/api/v1/jobs": {
+            "post": operation(
+                "Enqueue a job of a registered task",
+                {
+                    "201": json_response(ref(JobView), "Created"),
+                    "200": json_response(ref(JobView), "A pending job with this job_id already exists"),
+                    **errors(*WRITE_ERRORS, 409, 422),
+                },
+                JobCreate,
+                parameters=[IDEMPOTENCY_HEADER],
+            )
+        },
+        "/api/v1/jobs/{job_id}": {
+            "get": operation(
+                "A job's state, result, attempts and progress",
+                {"200": json_response(ref(JobView), "The job"), **errors(*READ_ERRORS, 404)},
+                parameters=job,
+            ),
+            "delete": operation(
+                "Cancel a pending job or stop a running one",
+                {"200": json_response(ref(JobView), "Canceled"), **errors(401, 403, 404, 409, 503)},
+                parameters=job,
+            ),
+        },
+        "/api/v1/jobs/{job_id}/requeue": {
+            "post": operation(
+                "Put a failed, stopped or canceled job back on its queue",
+                {"200": json_response(ref(JobView), "Requeued"), **errors(401, 403, 404, 409, 503)},
+                parameters=job,
+            )
+        },
+    }

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from typing import Any
 
 from flask import Blueprint, Response, jsonify
 
 from web.api.body import parse_body
-from web.api.schemas import TokenCreate
+from web.api.openapi import WRITE_ERRORS, errors, json_response, list_of, operation, path_param, ref
+from web.api.schemas import TokenCreate, TokenCreated, TokenView
 from web.auth import require_admin
 from web.errors import ApiError
 from web.extension import state
@@ -47,3 +49,29 @@ def register(bp: Blueprint) -> None:
     bp.add_url_rule("/tokens", "create_token", create_token, methods=["POST"])
     bp.add_url_rule("/tokens", "list_tokens", list_tokens, methods=["GET"])
     bp.add_url_rule("/tokens/<token_id>", "revoke_token", revoke_token, methods=["DELETE"])
+
+
+OPENAPI_MODELS = (TokenCreate, TokenView, TokenCreated)
+
+
+def openapi_paths() -> dict[str, Any]:
+    return {
+        "/api/v1/tokens": {
+            "get": operation(
+                "API tokens (admin)",
+                {"200": json_response(list_of(TokenView), "Tokens"), **errors(401, 403, 503)},
+            ),
+            "post": operation(
+                "Create an API token (admin); the secret is in this response only",
+                {"201": json_response(ref(TokenCreated), "Created"), **errors(*WRITE_ERRORS)},
+                TokenCreate,
+            ),
+        },
+        "/api/v1/tokens/{token_id}": {
+            "delete": operation(
+                "Revoke a token (admin)",
+                {"200": json_response(ref(TokenView), "Revoked"), **errors(401, 403, 404, 503)},
+                parameters=[path_param("token_id")],
+            )
+        },
+    }
