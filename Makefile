@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast lint bench clean
+.PHONY: run test test-fast lint bench clean system-deps
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(PY) -m jobs.launcher
 
-test: lint
+test: lint system-deps
 	$(PY) -m pytest -q -p no:cacheprovider
 
 test-fast: $(STAMP)
@@ -28,6 +28,9 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m bench
+
+system-deps:
+	@bash scripts/system-deps.sh
 
 clean:
 	rm -rf $(VENV) .run .pytest_cache .mypy_cache .ruff_cache *.egg-info
