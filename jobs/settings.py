@@ -7,6 +7,7 @@ one line on stderr and exit code 2 (see :func:`load_or_exit`).
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import sys
 from collections.abc import Mapping
@@ -32,6 +33,10 @@ DEFAULT_SCHEDULER_LEASE = 5.0  # seconds the scheduler leader's lease lasts with
 DEFAULT_HEARTBEAT_STALE = 30  # seconds after which a silent worker or scheduler counts as gone
 DEFAULT_WEB_CONCURRENCY = 2  # gunicorn worker processes for the web process
 DEFAULT_TASK_MODULES: tuple[str, ...] = ()  # extra modules whose @task handlers every process loads
+DEFAULT_SESSION_LIFETIME = 8 * 3600  # seconds a browser login lasts
+DEFAULT_TRUSTED_PROXIES = 0  # proxies in front of web whose X-Forwarded-For is trusted (Heroku: 1)
+DEFAULT_ALERT_FAILURE_THRESHOLD = 10  # failures of one task within ALERT_WINDOW that raise an alert
+DEFAULT_ALERT_WINDOW = 300  # seconds of an alert window; each alert fires at most once per window
 
 
 class SettingsError(ValueError):
@@ -69,6 +74,14 @@ class Settings:
     web_concurrency: int = DEFAULT_WEB_CONCURRENCY
     task_modules: tuple[str, ...] = DEFAULT_TASK_MODULES
     schedule_overrides: Mapping[str, str] = field(default_factory=dict)
+    session_lifetime: int = DEFAULT_SESSION_LIFETIME
+    trusted_proxies: int = DEFAULT_TRUSTED_PROXIES
+    metrics_token: str | None = None
+    metrics_allow_ips: tuple[str, ...] = ()
+    alert_webhook_url: str | None = None
+    alert_email_to: tuple[str, ...] = ()
+    alert_failure_threshold: int = DEFAULT_ALERT_FAILURE_THRESHOLD
+    alert_window: int = DEFAULT_ALERT_WINDOW
 
 
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -169,6 +182,29 @@ def _modules(environ: Mapping[str, str]) -> tuple[str, ...]:
     return names
 
 
+def _networks(environ: Mapping[str, str], name: str) -> tuple[str, ...]:
+    raw = environ.get(name) or ""
+    networks = []
+    for item in (n.strip() for n in raw.split(",")):
+        if not item:
+            continue
+        try:
+            networks.append(str(ipaddress.ip_network(item, strict=False)))
+        except ValueError:
+            raise SettingsError(name, f"expected IP addresses or CIDR networks, got {item!r}") from None
+    return tuple(networks)
+
+
+def _http_url(environ: Mapping[str, str], name: str) -> str | None:
+    raw = (environ.get(name) or "").strip()
+    if not raw:
+        return None
+    parts = urlsplit(raw)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise SettingsError(name, f"expected an http:// or https:// URL, got {raw!r}")
+    return raw
+
+
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Read the environment (``os.environ`` by default) into :class:`Settings`.
 
@@ -184,6 +220,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     admin_token = env.get("ADMIN_TOKEN") or None
     if admin_token is not None and len(admin_token) < 16:
         raise SettingsError("ADMIN_TOKEN", "must be at least 16 characters")
+    metrics_token = env.get("METRICS_TOKEN") or None
+    if metrics_token is not None and len(metrics_token) < 16:
+        raise SettingsError("METRICS_TOKEN", "must be at least 16 characters")
     port = _int(env, "PORT", DEFAULT_PORT, minimum=1)
     if port > 65535:
         raise SettingsError("PORT", f"must be at most 65535, got {port}")
@@ -210,6 +249,16 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         web_concurrency=_int(env, "WEB_CONCURRENCY", DEFAULT_WEB_CONCURRENCY, minimum=1),
         task_modules=_modules(env),
         schedule_overrides={k: v.strip() for k, v in env.items() if k.startswith("SCHEDULE_") and v.strip()},
+        session_lifetime=_int(env, "SESSION_LIFETIME", DEFAULT_SESSION_LIFETIME, minimum=60),
+        trusted_proxies=_int(env, "TRUSTED_PROXIES", DEFAULT_TRUSTED_PROXIES),
+        metrics_token=metrics_token,
+        metrics_allow_ips=_networks(env, "METRICS_ALLOW_IPS"),
+        alert_webhook_url=_http_url(env, "ALERT_WEBHOOK_URL"),
+        alert_email_to=tuple(a.strip() for a in (env.get("ALERT_EMAIL_TO") or "").split(",") if a.strip()),
+        alert_failure_threshold=_int(
+            env, "ALERT_FAILURE_THRESHOLD", DEFAULT_ALERT_FAILURE_THRESHOLD, minimum=1
+        ),
+        alert_window=_int(env, "ALERT_WINDOW", DEFAULT_ALERT_WINDOW, minimum=1),
     )
 
 

@@ -50,4 +50,10 @@ def create_app(settings: Settings | None = None, connection: Redis | None = None
 
     app.register_blueprint(health_bp)
     app.register_blueprint(create_blueprint())
+
+    from web import dashboard, pages, session
+
+    session.init_app(app, settings)
+    pages.init_app(app)
+    dashboard.init_app(app, settings, connection)
     return app

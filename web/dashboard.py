@@ -1,0 +1,142 @@
+"""rq-dashboard 0.9, mounted at /admin/queues inside our app and behind our browser login.
+
+rq-dashboard has no auth of its own. Its blueprint, ``rq_dashboard.blueprint``, is one module-level
+object, and Flask forbids adding hooks to a blueprint once it has been registered on any app. Tests
+build many apps, so our hooks are added to it exactly once (:func:`_install_hooks`, before the first
+registration) and find everything per app at request time through ``current_app``; registering the
+same blueprint on many apps is then allowed.
+
+Per request: login required (a GET without a session is sent to /login); a viewer may look but every
+action (delete, requeue, requeue-all, empty, compact) is refused with a 403 and its buttons are
+hidden; an admin may act, but only from a same-origin page (see :mod:`web.csrf` for why rq-dashboard's
+POSTs are checked by ``Origin`` rather than a token). rq-dashboard answers ``GET /requeue/<queue>``
+with a state change, so that endpoint counts as a change whatever the method, and a GET of it is a 405.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import rq_dashboard
+import rq_dashboard.web
+from flask import Flask, Response, current_app, g, jsonify, request
+from redis import Redis
+from rq.exceptions import NoSuchJobError
+from werkzeug.wrappers import Response as BaseResponse
+
+from jobs.settings import Settings
+from web.csrf import check_same_origin
+from web.errors import ApiError, error_response
+from web.extension import state
+from web.queries import queue_counts
+from web.session import SAFE_METHODS, require_login
+
+URL_PREFIX = "/admin/queues"
+POLL_INTERVAL_MS = 5000  # how often rq-dashboard's pages refresh their figures
+ACTIONS = frozenset(
+    {
+        "rq_dashboard.delete_job_view",
+        "rq_dashboard.requeue_job_view",
+        "rq_dashboard.requeue_all",
+        "rq_dashboard.empty_queue",
+        "rq_dashboard.compact_queue",
+    }
+)
+REGISTRIES = ("queued", "started", "finished", "failed", "deferred", "scheduled", "canceled")
+VIEWER_STYLE = (
+    "<style>#empty-btn,#compact-btn,#requeue-all-btn,#delete-job-btn,#requeue-job-btn,"
+    "[data-role=requeue-job-btn],[data-role=delete-job-btn]{display:none!important}</style>"
+)
+BANNER = (
+    '<div style="background:#223;color:#eee;padding:4px 12px;font:13px sans-serif">'
+    '<a style="color:#9cf" href="/dashboard/">&larr; Taskyard dashboard</a>{extra}</div>'
+)
+
+_hooks_installed = False
+
+
+def _only_instance_zero(endpoint: str | None, values: dict[str, Any] | None) -> None:
+    """App ``url_value_preprocessor`` (runs before rq-dashboard's own hook, which would raise a bare
+    LookupError, a 500, for an instance it has no URL for): we configure exactly one Redis."""
+    if endpoint and endpoint.startswith("rq_dashboard.") and (values or {}).get("instance_number", 0) != 0:
+        raise ApiError(404, "not_found", "only Redis instance 0 exists")
+
+
+def _check_arguments(args: dict[str, Any]) -> None:
+    """rq-dashboard turns a bad registry name, order or page number into a 500; we answer 400."""
+    registry = args.get("registry_name")
+    if registry is not None and registry not in REGISTRIES:
+        raise ApiError(400, "validation_error", f"registry_name: expected one of {', '.join(REGISTRIES)}")
+    if args.get("order") not in (None, "asc", "dsc"):
+        raise ApiError(400, "validation_error", "order: expected asc or dsc")
+    queue = args.get("queue_name")
+    if queue is not None and queue not in state().settings.queues:
+        raise ApiError(
+            404, "not_found", f"no queue {queue!r}; queues are {', '.join(state().settings.queues)}"
+        )
+    for name in ("per_page", "page"):
+        value = args.get(name)
+        if value is not None and not (str(value).isdigit() and 1 <= int(value) <= 100_000):
+            raise ApiError(400, "validation_error", f"{name}: expected a whole number from 1")
+
+
+def _guard() -> BaseResponse | None:
+    """rq-dashboard ``before_request``: our login, roles and cross-site checks."""
+    action = request.endpoint in ACTIONS or request.method not in SAFE_METHODS
+    if action and request.method == "GET":
+        raise ApiError(405, "method_not_allowed", "this action changes data: use POST")
+    redirect_to_login = require_login(csrf=False)
+    if redirect_to_login is not None:
+        return redirect_to_login
+    if action:
+        if not g.principal.is_admin:
+            raise ApiError(403, "forbidden", "you are logged in as a viewer; rq-dashboard is read-only")
+        check_same_origin()
+    _check_arguments(request.view_args or {})
+    # rq's Queue.compact RENAMEs the queue's list: a Redis error when the queue is empty
+    if (
+        request.endpoint == "rq_dashboard.compact_queue"
+        and queue_counts(state().connection, (request.view_args or {})["queue_name"])["queued"] == 0
+    ):
+        return jsonify(status="OK")
+    # rq-dashboard's own before_request (run just before this one) points current_app.redis_conn at a
+    # client it builds from the URL on every request; use the app's one connection instead.
+    current_app.redis_conn = state().connection  # type: ignore[attr-defined]
+    return None
+
+
+def _mark_read_only(response: Response) -> Response:
+    """rq-dashboard ``after_request``: hide action buttons from viewers, and link back to our pages."""
+    principal = g.get("principal")
+    if principal is None or response.mimetype != "text/html" or response.direct_passthrough:
+        return response
+    extra = "" if principal.is_admin else " &middot; read-only (viewer)"
+    head = (VIEWER_STYLE if not principal.is_admin else "") + "</head>"
+    body = response.get_data(as_text=True)
+    body = body.replace("</head>", head, 1).replace("<body>", "<body>" + BANNER.format(extra=extra), 1)
+    response.set_data(body)
+    return response
+
+
+def _install_hooks() -> None:
+    global _hooks_installed
+    if not _hooks_installed:
+        rq_dashboard.blueprint.before_request(_guard)
+        rq_dashboard.blueprint.after_request(_mark_read_only)
+        _hooks_installed = True
+
+
+def _no_such_job(error: NoSuchJobError) -> Response:
+    return error_response(404, "job_not_found", "no such job")
+
+
+def init_app(app: Flask, settings: Settings, connection: Redis) -> None:
+    """Mount rq-dashboard on ``app`` at /admin/queues, reading through ``connection``."""
+    app.config["RQ_DASHBOARD_REDIS_URL"] = settings.redis_url
+    app.config["RQ_DASHBOARD_POLL_INTERVAL"] = POLL_INTERVAL_MS
+    rq_dashboard.web.setup_rq_connection(app)
+    app.redis_conn = connection  # type: ignore[attr-defined]  # our factory's client, not a second pool
+    app.register_error_handler(NoSuchJobError, _no_such_job)
+    app.url_value_preprocessor(_only_instance_zero)
+    _install_hooks()
+    app.register_blueprint(rq_dashboard.blueprint, url_prefix=URL_PREFIX)
