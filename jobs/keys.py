@@ -53,3 +53,51 @@ def alert_failures(task: str, window: int) -> str:
 
 def alert_fired(rule: str, subject: str, window: int) -> str:
     return ALERT_FIRED.format(rule=rule, subject=subject, window=window)
+
+
+# built-in jobs (issue 4): webhooks, integrations, breakers, rate limits, health metrics
+WEBHOOK_ENDPOINTS = PREFIX + "webhooks:endpoints"  # hash: endpoint id -> JSON (secret encrypted)
+WEBHOOK_DELIVERY = PREFIX + "webhooks:delivery:{id}"  # string: one delivery's JSON record
+WEBHOOK_ATTEMPTS = PREFIX + "webhooks:delivery:{id}:attempts"  # list: JSON attempt log, oldest first
+WEBHOOK_DELIVERIES = PREFIX + "webhooks:deliveries"  # zset: delivery id by creation time (ms)
+WEBHOOK_BY_ENDPOINT = PREFIX + "webhooks:deliveries:endpoint:{id}"  # zset: that endpoint's deliveries
+WEBHOOK_BY_STATUS = PREFIX + "webhooks:deliveries:status:{status}"  # zset: deliveries in that status
+WEBHOOK_RETRY_DUE = PREFIX + "webhooks:retry-due"  # zset: retrying delivery id -> next attempt (epoch s)
+WEBHOOK_LOCK = PREFIX + "webhooks:lock:{id}"  # lock: one delivery's attempt or state change at a time
+INTEGRATIONS = PREFIX + "integrations"  # hash: integration id -> JSON (secrets and tokens encrypted)
+INTEGRATION_LOCK = PREFIX + "integrations:lock:{id}"  # lock: one token refresh per integration at a time
+BREAKERS = PREFIX + "breakers"  # set: names of every circuit breaker ever used
+BREAKER = PREFIX + "breaker:{name}"  # hash: state, failures, successes, opened_at of one breaker
+RATE_LIMIT_PREFIX = PREFIX + "ratelimit"  # prefix of the `limits` package's moving-window keys
+HEALTH_SAMPLES = PREFIX + "health:samples"  # list: JSON health-metric samples, newest first, capped
+
+
+def webhook_delivery(delivery_id: str) -> str:
+    return WEBHOOK_DELIVERY.format(id=delivery_id)
+
+
+def webhook_attempts(delivery_id: str) -> str:
+    return WEBHOOK_ATTEMPTS.format(id=delivery_id)
+
+
+def webhook_by_endpoint(endpoint_id: str) -> str:
+    return WEBHOOK_BY_ENDPOINT.format(id=endpoint_id)
+
+
+def webhook_by_status(status: str) -> str:
+    return WEBHOOK_BY_STATUS.format(status=status)
+
+
+def webhook_lock(delivery_id: str) -> str:
+    return WEBHOOK_LOCK.format(id=delivery_id)
+
+
+def integration_lock(integration_id: str) -> str:
+    return INTEGRATION_LOCK.format(id=integration_id)
+
+
+def breaker(name: str) -> str:
+    return BREAKER.format(name=name)
+
+
+WEBHOOK_QUERY = PREFIX + "webhooks:query:{token}"  # zset with TTL: scratch intersection of two filters

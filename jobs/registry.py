@@ -18,7 +18,7 @@ from jobs.retry import RetryPolicy
 F = TypeVar("F", bound=Callable[..., Any])
 
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_-]*)+$")
-BUILTIN_MODULES = ("jobs.builtin.system",)
+BUILTIN_MODULES = ("jobs.builtin.system", "jobs.builtin.webhooks")
 
 
 class UnknownTask(LookupError):

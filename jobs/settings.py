@@ -33,6 +33,23 @@ DEFAULT_SCHEDULER_LEASE = 5.0  # seconds the scheduler leader's lease lasts with
 DEFAULT_HEARTBEAT_STALE = 30  # seconds after which a silent worker or scheduler counts as gone
 DEFAULT_WEB_CONCURRENCY = 2  # gunicorn worker processes for the web process
 DEFAULT_TASK_MODULES: tuple[str, ...] = ()  # extra modules whose @task handlers every process loads
+# built-in jobs (issue 4): webhooks, OAuth integrations, breakers, rate limits, email, maintenance
+DEFAULT_WEBHOOK_RETRY_SCHEDULE = (60.0, 300.0, 900.0, 3600.0, 21600.0)  # seconds before each webhook retry
+DEFAULT_WEBHOOK_RETRY_INTERVAL_MINUTES = 5  # minutes between sweeps for stranded webhook retries
+DEFAULT_WEBHOOK_CLEANUP_RETENTION_DAYS = 30  # days of finished webhook deliveries and their attempt logs kept
+DEFAULT_WEBHOOK_TIMEOUT = 10.0  # seconds one webhook POST may take (connect + read)
+DEFAULT_WEBHOOK_RATE_PER_SECOND = 10  # deliveries per second per endpoint; 0 = unlimited
+DEFAULT_BREAKER_FAILURE_THRESHOLD = 5  # consecutive failures that open a host's circuit breaker
+DEFAULT_BREAKER_RECOVERY_TIMEOUT = 60.0  # seconds an open breaker waits before letting trial calls through
+DEFAULT_BREAKER_SUCCESS_THRESHOLD = 3  # successes in half-open that close the breaker again
+DEFAULT_OAUTH_REFRESH_LEAD = 300  # seconds before token expiry that the refresh job runs
+DEFAULT_OAUTH_HEALTH_INTERVAL = 4 * 3600  # seconds between health checks of one integration
+DEFAULT_OAUTH_TIMEOUT = 10.0  # seconds a call to a provider's token endpoint may take
+DEFAULT_SMTP_HOST = "localhost"  # SMTP relay for email.send
+DEFAULT_SMTP_PORT = 25  # its port
+DEFAULT_SMTP_FROM = "taskyard@localhost"  # From: of every email Taskyard sends
+DEFAULT_SMTP_TIMEOUT = 10.0  # seconds an SMTP conversation may take
+DEFAULT_HEALTH_SAMPLES = 2016  # health-metric samples kept (a week at one per 5 minutes)
 DEFAULT_SESSION_LIFETIME = 8 * 3600  # seconds a browser login lasts
 DEFAULT_TRUSTED_PROXIES = 0  # proxies in front of web whose X-Forwarded-For is trusted (Heroku: 1)
 DEFAULT_ALERT_FAILURE_THRESHOLD = 10  # failures of one task within ALERT_WINDOW that raise an alert
@@ -74,6 +91,28 @@ class Settings:
     web_concurrency: int = DEFAULT_WEB_CONCURRENCY
     task_modules: tuple[str, ...] = DEFAULT_TASK_MODULES
     schedule_overrides: Mapping[str, str] = field(default_factory=dict)
+    webhook_retry_schedule: tuple[float, ...] = DEFAULT_WEBHOOK_RETRY_SCHEDULE
+    webhook_retry_interval_minutes: int = DEFAULT_WEBHOOK_RETRY_INTERVAL_MINUTES
+    webhook_cleanup_retention_days: int = DEFAULT_WEBHOOK_CLEANUP_RETENTION_DAYS
+    webhook_allow_private_targets: bool = False
+    webhook_timeout: float = DEFAULT_WEBHOOK_TIMEOUT
+    webhook_rate_per_second: int = DEFAULT_WEBHOOK_RATE_PER_SECOND
+    encryption_key: str | None = None
+    breaker_failure_threshold: int = DEFAULT_BREAKER_FAILURE_THRESHOLD
+    breaker_recovery_timeout: float = DEFAULT_BREAKER_RECOVERY_TIMEOUT
+    breaker_success_threshold: int = DEFAULT_BREAKER_SUCCESS_THRESHOLD
+    oauth_refresh_lead: int = DEFAULT_OAUTH_REFRESH_LEAD
+    oauth_health_interval: int = DEFAULT_OAUTH_HEALTH_INTERVAL
+    oauth_timeout: float = DEFAULT_OAUTH_TIMEOUT
+    smtp_host: str = DEFAULT_SMTP_HOST
+    smtp_port: int = DEFAULT_SMTP_PORT
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_from: str = DEFAULT_SMTP_FROM
+    smtp_starttls: bool = False
+    smtp_ssl: bool = False
+    smtp_timeout: float = DEFAULT_SMTP_TIMEOUT
+    health_samples: int = DEFAULT_HEALTH_SAMPLES
     session_lifetime: int = DEFAULT_SESSION_LIFETIME
     trusted_proxies: int = DEFAULT_TRUSTED_PROXIES
     metrics_token: str | None = None
@@ -205,6 +244,71 @@ def _http_url(environ: Mapping[str, str], name: str) -> str | None:
     return raw
 
 
+def _schedule_overrides(env: Mapping[str, str]) -> dict[str, str]:
+    """SCHEDULE_<NAME> variables, plus the webhook retry sweep's interval from
+    WEBHOOK_RETRY_INTERVAL_MINUTES when that is set and SCHEDULE_WEBHOOKS_RETRY_SWEEP is not."""
+    overrides = {k: v.strip() for k, v in env.items() if k.startswith("SCHEDULE_") and v.strip()}
+    minutes = _int(env, "WEBHOOK_RETRY_INTERVAL_MINUTES", DEFAULT_WEBHOOK_RETRY_INTERVAL_MINUTES, minimum=1)
+    if (env.get("WEBHOOK_RETRY_INTERVAL_MINUTES") or "").strip():
+        every = f"0 */{minutes} * * * *" if minutes < 60 and 60 % minutes == 0 else f"@every {minutes}m"
+        overrides.setdefault("SCHEDULE_WEBHOOKS_RETRY_SWEEP", every)
+    return overrides
+
+
+def _delays(env: Mapping[str, str], name: str, default: tuple[float, ...]) -> tuple[float, ...]:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        values = tuple(float(part) for part in raw.split(",") if part.strip())
+    except ValueError:
+        raise SettingsError(name, f"expected comma-separated seconds, got {raw!r}") from None
+    if not values or any(v < 0 for v in values):
+        raise SettingsError(name, "expected one or more non-negative numbers of seconds")
+    return values
+
+
+def _builtin_job_settings(env: Mapping[str, str]) -> dict[str, object]:
+    """Settings of the built-in jobs (webhooks, OAuth, breakers, email, health metrics)."""
+    smtp_port = _int(env, "SMTP_PORT", DEFAULT_SMTP_PORT, minimum=1)
+    if smtp_port > 65535:
+        raise SettingsError("SMTP_PORT", f"must be at most 65535, got {smtp_port}")
+    return {
+        "webhook_retry_schedule": _delays(env, "WEBHOOK_RETRY_SCHEDULE", DEFAULT_WEBHOOK_RETRY_SCHEDULE),
+        "webhook_retry_interval_minutes": _int(
+            env, "WEBHOOK_RETRY_INTERVAL_MINUTES", DEFAULT_WEBHOOK_RETRY_INTERVAL_MINUTES, minimum=1
+        ),
+        "webhook_cleanup_retention_days": _int(
+            env, "WEBHOOK_CLEANUP_RETENTION_DAYS", DEFAULT_WEBHOOK_CLEANUP_RETENTION_DAYS, minimum=1
+        ),
+        "webhook_allow_private_targets": _bool(env, "WEBHOOK_ALLOW_PRIVATE_TARGETS", False),
+        "webhook_timeout": _float(env, "WEBHOOK_TIMEOUT", DEFAULT_WEBHOOK_TIMEOUT, minimum=0.1),
+        "webhook_rate_per_second": _int(env, "WEBHOOK_RATE_PER_SECOND", DEFAULT_WEBHOOK_RATE_PER_SECOND),
+        "encryption_key": (env.get("ENCRYPTION_KEY") or "").strip() or None,
+        "breaker_failure_threshold": _int(
+            env, "BREAKER_FAILURE_THRESHOLD", DEFAULT_BREAKER_FAILURE_THRESHOLD, minimum=1
+        ),
+        "breaker_recovery_timeout": _float(
+            env, "BREAKER_RECOVERY_TIMEOUT", DEFAULT_BREAKER_RECOVERY_TIMEOUT, minimum=0.1
+        ),
+        "breaker_success_threshold": _int(
+            env, "BREAKER_SUCCESS_THRESHOLD", DEFAULT_BREAKER_SUCCESS_THRESHOLD, minimum=1
+        ),
+        "oauth_refresh_lead": _int(env, "OAUTH_REFRESH_LEAD", DEFAULT_OAUTH_REFRESH_LEAD),
+        "oauth_health_interval": _int(env, "OAUTH_HEALTH_INTERVAL", DEFAULT_OAUTH_HEALTH_INTERVAL, minimum=1),
+        "oauth_timeout": _float(env, "OAUTH_TIMEOUT", DEFAULT_OAUTH_TIMEOUT, minimum=0.1),
+        "smtp_host": (env.get("SMTP_HOST") or "").strip() or DEFAULT_SMTP_HOST,
+        "smtp_port": smtp_port,
+        "smtp_username": env.get("SMTP_USERNAME") or None,
+        "smtp_password": env.get("SMTP_PASSWORD") or None,
+        "smtp_from": (env.get("SMTP_FROM") or "").strip() or DEFAULT_SMTP_FROM,
+        "smtp_starttls": _bool(env, "SMTP_STARTTLS", False),
+        "smtp_ssl": _bool(env, "SMTP_SSL", False),
+        "smtp_timeout": _float(env, "SMTP_TIMEOUT", DEFAULT_SMTP_TIMEOUT, minimum=0.1),
+        "health_samples": _int(env, "HEALTH_SAMPLES", DEFAULT_HEALTH_SAMPLES, minimum=1),
+    }
+
+
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Read the environment (``os.environ`` by default) into :class:`Settings`.
 
@@ -248,7 +352,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         heartbeat_stale=_int(env, "HEARTBEAT_STALE", DEFAULT_HEARTBEAT_STALE, minimum=1),
         web_concurrency=_int(env, "WEB_CONCURRENCY", DEFAULT_WEB_CONCURRENCY, minimum=1),
         task_modules=_modules(env),
-        schedule_overrides={k: v.strip() for k, v in env.items() if k.startswith("SCHEDULE_") and v.strip()},
+        schedule_overrides=_schedule_overrides(env),
+        **_builtin_job_settings(env),  # type: ignore[arg-type]
         session_lifetime=_int(env, "SESSION_LIFETIME", DEFAULT_SESSION_LIFETIME, minimum=60),
         trusted_proxies=_int(env, "TRUSTED_PROXIES", DEFAULT_TRUSTED_PROXIES),
         metrics_token=metrics_token,

@@ -11,10 +11,10 @@ from types import ModuleType
 
 from flask import Blueprint, request
 
-from web.api import jobs, openapi, queues, tasks, tokens
+from web.api import breakers, jobs, openapi, queues, tasks, tokens, webhooks
 from web.auth import enforce_api_access
 
-RESOURCE_MODULES: list[ModuleType] = [jobs, tasks, queues, tokens]
+RESOURCE_MODULES: list[ModuleType] = [jobs, tasks, queues, tokens, webhooks, breakers]
 
 
 def extra_openapi_modules() -> list[ModuleType]:
