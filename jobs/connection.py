@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from redis import Redis
 from redis.sentinel import Sentinel
+from rq.utils import as_text
 
 from jobs.settings import Settings
 
@@ -54,3 +56,14 @@ def _sentinel_master(url: str) -> Redis:
         else None,
     )
     return sentinel.master_for(service, db=db, password=parts.password or None)
+
+
+def texts(raw: Any) -> list[str]:
+    """A Redis reply listing members (bytes) as strings; typed for mypy, since redis-py's stubs union
+    every reply shape."""
+    return [as_text(item) for item in raw]
+
+
+def scored(raw: Any) -> list[tuple[str, float]]:
+    """A ``withscores=True`` sorted-set reply as (member, score) pairs."""
+    return [(as_text(member), float(score)) for member, score in raw]

@@ -55,6 +55,31 @@ def alert_fired(rule: str, subject: str, window: int) -> str:
     return ALERT_FIRED.format(rule=rule, subject=subject, window=window)
 
 
+# scheduled tasks (scheduler/store.py, scheduler/executions.py)
+SCHED_TASK = PREFIX + "sched:task:{id}"  # hash: one scheduled task's definition and state
+SCHED_NAMES = PREFIX + "sched:names"  # hash: task name -> id (names are unique)
+SCHED_ALL = PREFIX + "sched:all"  # zset: id -> createdAt (ms), the listing order
+SCHED_DUE = PREFIX + "sched:due"  # zset: id -> next run (epoch seconds, float) of active tasks
+SCHED_EXECUTIONS = PREFIX + "sched:executions:{id}"  # hash: execution id -> JSON record
+SCHED_EXECUTION_ORDER = PREFIX + "sched:execution-order:{id}"  # zset: execution id -> start (ms)
+SCHED_DEAD = PREFIX + "sched:dead"  # zset: RQ job id of a run that exhausted its retries -> failed at
+SCHED_SYNC_LOCK = PREFIX + "sched:sync-lock"  # string with TTL: one process syncs declared schedules
+SCHED_EXPECTED = PREFIX + "sched:expected"  # zset: recurring task id -> deadline for its next success
+SCHED_MISSED_ALERT = PREFIX + "sched:missed-alert:{id}"  # string with TTL: one missed-run alert a window
+
+
+def sched_task(task_id: str) -> str:
+    return SCHED_TASK.format(id=task_id)
+
+
+def sched_executions(task_id: str) -> str:
+    return SCHED_EXECUTIONS.format(id=task_id)
+
+
+def sched_execution_order(task_id: str) -> str:
+    return SCHED_EXECUTION_ORDER.format(id=task_id)
+
+
 # built-in jobs (issue 4): webhooks, integrations, breakers, rate limits, health metrics
 WEBHOOK_ENDPOINTS = PREFIX + "webhooks:endpoints"  # hash: endpoint id -> JSON (secret encrypted)
 WEBHOOK_DELIVERY = PREFIX + "webhooks:delivery:{id}"  # string: one delivery's JSON record

@@ -32,7 +32,12 @@ DEFAULT_SCHEDULER_TICK = 0.05  # seconds between scheduler passes when nothing i
 DEFAULT_SCHEDULER_LEASE = 5.0  # seconds the scheduler leader's lease lasts without renewal
 DEFAULT_HEARTBEAT_STALE = 30  # seconds after which a silent worker or scheduler counts as gone
 DEFAULT_WEB_CONCURRENCY = 2  # gunicorn worker processes for the web process
+DEFAULT_MISSED_GRACE = 60.0  # seconds a recurring task may overrun its period before it counts as missed
 DEFAULT_TASK_MODULES: tuple[str, ...] = ()  # extra modules whose @task handlers every process loads
+DEFAULT_WORKER_RECYCLE_JOBS = 1000  # jobs one work horse runs before it is replaced (0 = never)
+DEFAULT_WORKER_RECYCLE_RSS_MB = 512  # a work horse above this RSS after a job is replaced
+DEFAULT_JOB_MEMORY_LIMIT_MB = 2048  # how far a job may grow its process (beyond: MemoryError); 0 = no cap
+DEFAULT_JOB_ABANDON_AFTER = 10  # seconds without a heartbeat after which a started job is retried/failed
 # built-in jobs (issue 4): webhooks, OAuth integrations, breakers, rate limits, email, maintenance
 DEFAULT_WEBHOOK_RETRY_SCHEDULE = (60.0, 300.0, 900.0, 3600.0, 21600.0)  # seconds before each webhook retry
 DEFAULT_WEBHOOK_RETRY_INTERVAL_MINUTES = 5  # minutes between sweeps for stranded webhook retries
@@ -90,6 +95,11 @@ class Settings:
     heartbeat_stale: int = DEFAULT_HEARTBEAT_STALE
     web_concurrency: int = DEFAULT_WEB_CONCURRENCY
     task_modules: tuple[str, ...] = DEFAULT_TASK_MODULES
+    worker_recycle_jobs: int = DEFAULT_WORKER_RECYCLE_JOBS
+    worker_recycle_rss_mb: int = DEFAULT_WORKER_RECYCLE_RSS_MB
+    job_memory_limit_mb: int = DEFAULT_JOB_MEMORY_LIMIT_MB
+    job_abandon_after: int = DEFAULT_JOB_ABANDON_AFTER
+    missed_grace: float = DEFAULT_MISSED_GRACE
     schedule_overrides: Mapping[str, str] = field(default_factory=dict)
     webhook_retry_schedule: tuple[float, ...] = DEFAULT_WEBHOOK_RETRY_SCHEDULE
     webhook_retry_interval_minutes: int = DEFAULT_WEBHOOK_RETRY_INTERVAL_MINUTES
@@ -352,6 +362,11 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         heartbeat_stale=_int(env, "HEARTBEAT_STALE", DEFAULT_HEARTBEAT_STALE, minimum=1),
         web_concurrency=_int(env, "WEB_CONCURRENCY", DEFAULT_WEB_CONCURRENCY, minimum=1),
         task_modules=_modules(env),
+        worker_recycle_jobs=_int(env, "WORKER_RECYCLE_JOBS", DEFAULT_WORKER_RECYCLE_JOBS),
+        worker_recycle_rss_mb=_int(env, "WORKER_RECYCLE_RSS_MB", DEFAULT_WORKER_RECYCLE_RSS_MB, minimum=16),
+        job_memory_limit_mb=_int(env, "JOB_MEMORY_LIMIT_MB", DEFAULT_JOB_MEMORY_LIMIT_MB),
+        job_abandon_after=_int(env, "JOB_ABANDON_AFTER", DEFAULT_JOB_ABANDON_AFTER, minimum=2),
+        missed_grace=_float(env, "MISSED_SCHEDULE_GRACE", DEFAULT_MISSED_GRACE, minimum=0),
         schedule_overrides=_schedule_overrides(env),
         **_builtin_job_settings(env),  # type: ignore[arg-type]
         session_lifetime=_int(env, "SESSION_LIFETIME", DEFAULT_SESSION_LIFETIME, minimum=60),

@@ -1,11 +1,22 @@
-"""The scheduler process's loop: lead, move due delayed jobs, report liveness.
+"""The scheduler process's loop: lead, fire due scheduled tasks, move due delayed jobs, report liveness.
 
 Why not rq-scheduler's ``rqscheduler`` process: it scores jobs in whole seconds and fires up to a
 second early, polls every 60 s by default, releases its lock without an owner check, and reads cron in
-the process's local time zone with a 6th field meaning "year". We keep RQ's own pieces instead: delayed
-jobs and RQ ``Retry`` intervals live in RQ's ``ScheduledJobRegistry`` and are moved by RQ's
-``RQScheduler.enqueue_scheduled_jobs``, driven here under our own leader lease so exactly one process
-moves them and a follower takes over within one lease (``SCHEDULER_LEASE``, 5 s by default).
+the process's local time zone with a 6th field meaning "year". Instead:
+
+- **Scheduled tasks** (``scheduler/store.py``) sit in a sorted set scored by their next run with
+  sub-second precision. The leader sleeps until the soonest one is due (at most ``SCHEDULER_TICK``) and
+  fires it only once the clock has reached it: never early, late by the loop's latency.
+- **Never twice.** A firing enqueues an RQ job with a deterministic id per occurrence and RQ's
+  ``unique=True``, then advances the due entry with a compare-and-set. A second leader (after a lease
+  hand-over or a pause) finds the job already exists and only advances. A crash between the two steps
+  re-fires the same occurrence id, which RQ refuses: no loss, no duplicate.
+- **Missed occurrences are coalesced**: after downtime a recurring task fires once, late, and its next
+  run is the first occurrence after now (like APScheduler's ``coalesce``). Runs that would overlap a run
+  still pending or running are skipped and recorded, unless the task allows overlap.
+- **Delayed jobs and RQ ``Retry`` intervals** stay in RQ's ``ScheduledJobRegistry`` and are moved by RQ's
+  own ``RQScheduler.enqueue_scheduled_jobs`` under our lease, so exactly one process moves them and a
+  follower takes over within one lease (``SCHEDULER_LEASE``) instead of RQ's 61 s lock TTL.
 """
 
 from __future__ import annotations
@@ -17,21 +28,34 @@ import socket
 import threading
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 from redis import Redis
 from redis.exceptions import RedisError
+from rq.exceptions import NoSuchJobError
+from rq.job import Job, JobStatus
 from rq.scheduler import RQScheduler
 
 from jobs import keys
+from jobs.registry import UnknownTask, registry
 from jobs.settings import Settings
+from scheduler import declared, health
+from scheduler.cron import ScheduleError
+from scheduler.executions import ExecutionLog
 from scheduler.leader import Lease
+from scheduler.runner import enqueue_run, job_id_for
+from scheduler.store import Task, TaskStore, ms
 
 log = logging.getLogger("taskyard.scheduler")
 
 HEARTBEAT_EVERY = 1.0  # seconds between liveness reports
+MISSED_CHECK_EVERY = 5.0  # seconds between missed-schedule checks by the leader
 FORGET_AFTER = 3600  # seconds after which a silent scheduler's report is removed
 ERROR_BACKOFF = (0.1, 0.2, 0.5, 1.0, 2.0)  # waits after consecutive Redis errors, then the last repeats
+LATENESS_SAMPLES = 1000  # recent firings kept for the lateness figures in the heartbeat
+PENDING = (JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED, JobStatus.CREATED)
 
 
 class Engine:
@@ -50,29 +74,162 @@ class Engine:
         self.name = name or f"{socket.gethostname()}.{os.getpid()}.{uuid.uuid4().hex[:6]}"
         self.clock = clock
         self.lease = Lease(connection, keys.SCHEDULER_LEADER, self.name, settings.scheduler_lease)
+        self.tasks = TaskStore(connection, settings.missed_grace)
+        self.history = ExecutionLog(connection)
         self.leading = False
+        self.synced = False
         self.last_pass_ms = 0.0
-        self.moved = 0
+        self.fired = 0
+        self.lateness: deque[float] = deque(maxlen=LATENESS_SAMPLES)
         self._last_heartbeat = 0.0
+        self._last_missed_check = 0.0
         self._rq = RQScheduler(list(settings.queues), connection=connection, name=f"taskyard-{self.name}")
         self._rq.prepare_registries(list(settings.queues))
 
+    # --- one pass ----------------------------------------------------------------------------------
     def tick(self) -> float:
         """One pass; returns how long to wait before the next one."""
         started = time.perf_counter()
+        if not self.synced:
+            self.synced = declared.sync(self.connection, registry, self.settings, self.now()) is not None
         was_leading = self.leading
         self.leading = self.lease.hold()
         if self.leading != was_leading:
             log.info("scheduler %s %s leadership", self.name, "took" if self.leading else "lost")
         if self.leading:
+            if self.settings.enable_task_scheduling:
+                self.fire_due()
             self.move_delayed_jobs()
+            self.check_missed()
         self.last_pass_ms = (time.perf_counter() - started) * 1000
         self.heartbeat()
-        return self.settings.scheduler_tick if self.leading else min(1.0, self.settings.scheduler_lease / 5)
+        if not self.leading:
+            return min(1.0, self.settings.scheduler_lease / 5)
+        return self.wait_for_next()
+
+    def now(self) -> datetime:
+        return datetime.fromtimestamp(self.clock(), UTC)
+
+    def wait_for_next(self) -> float:
+        """Sleep until the soonest due task, but no longer than SCHEDULER_TICK (new tasks may arrive)."""
+        tick = self.settings.scheduler_tick
+        if not self.settings.enable_task_scheduling:
+            return tick
+        soonest = self.tasks.next_due()
+        if soonest is None:
+            return tick
+        return max(0.0, min(tick, soonest - self.clock()))
+
+    def fire_due(self) -> int:
+        """Fire every task due now; returns how many runs were enqueued."""
+        fired = 0
+        for task_id, score in self.tasks.due(self.clock()):
+            fired += self.fire(task_id, score)
+        return fired
+
+    def fire(self, task_id: str, score: float) -> int:
+        """Fire the occurrence ``score`` (epoch seconds) of one task; 1 if a run was enqueued."""
+        now = self.clock()
+        task = self.tasks.get(task_id)
+        if task is None or task.status == "paused":
+            self.tasks.advance(task_id, score, None)
+            return 0
+        now_dt = datetime.fromtimestamp(now, UTC)
+        try:
+            schedule = task.schedule(now_dt)
+            registry.get(task.definition.handler)
+        except (ScheduleError, UnknownTask) as error:
+            log.error("task %s cannot fire: %s", task.definition.name, error)
+            self.tasks.advance(task_id, score, None)
+            self.tasks.set_status(
+                task_id, "failed", lastExecution=json.dumps({"status": "failed", "error": str(error)})
+            )
+            return 0
+        occurrence = datetime.fromtimestamp(score, UTC)
+        next_run = None
+        if task.definition.recurring and schedule.recurring:
+            next_run = schedule.next_after(max(occurrence, now_dt))
+        lateness = (now - score) * 1000
+        job_id = job_id_for(task.id, score)
+        if not task.definition.allow_overlap and self._still_running(task):
+            self._record_skip(task, job_id, score, lateness)
+            self.tasks.advance(task_id, score, next_run)
+            return 0
+        job = enqueue_run(
+            self.connection,
+            self.settings,
+            task,
+            job_id,
+            occurrence_ms=ms(occurrence),
+            lateness_ms=round(lateness, 3),
+        )
+        if job is not None:
+            self.tasks.set_fields(task_id, currentJob=job.id)
+        self.tasks.advance(task_id, score, next_run)
+        if job is None:
+            return 0
+        self.fired += 1
+        self.lateness.append(lateness)
+        return 1
+
+    def _still_running(self, task: Task) -> bool:
+        if not task.current_job:
+            return False
+        try:
+            status = Job.fetch(task.current_job, connection=self.connection).get_status()
+        except NoSuchJobError:
+            status = None
+        if status in PENDING:
+            return True
+        if task.status == "running":  # the worker died mid-run: RQ's cleanup fails or retries that job
+            self.tasks.set_status(task.id, "active", currentJob="")
+        return False
+
+    def _record_skip(self, task: Task, job_id: str, score: float, lateness: float) -> None:
+        self.history.record(
+            task.id,
+            {
+                "id": f"{job_id}-skipped",
+                "taskId": task.id,
+                "jobId": None,
+                "status": "skipped",
+                "startTime": ms(datetime.fromtimestamp(self.clock(), UTC)),
+                "duration": 0,
+                "error": f"previous run {task.current_job} still running",
+                "result": None,
+                "attempt": 0,
+                "occurrence": int(score * 1000),
+                "lateness": round(lateness, 3),
+            },
+        )
 
     def move_delayed_jobs(self) -> None:
         """Put due jobs from every queue's ScheduledJobRegistry back on their queues (RQ's own code)."""
         self._rq.enqueue_scheduled_jobs()
+
+    def check_missed(self) -> None:
+        """Every MISSED_CHECK_EVERY seconds, alert (once a period) on recurring tasks past their deadline."""
+        now = self.clock()
+        if now - self._last_missed_check < MISSED_CHECK_EVERY:
+            return
+        self._last_missed_check = now
+        now_dt = datetime.fromtimestamp(now, UTC)
+        for task_id, overdue_since in health.missed(self.connection, now_dt):
+            task = self.tasks.get(task_id)
+            if task is None:
+                health.expect(self.connection, task_id, None)
+                continue
+            period = task.schedule(now_dt).period(now_dt)
+            window = period.total_seconds() if period else 3600
+            health.alert_once(self.connection, task_id, task.definition.name, overdue_since, window)
+
+    # --- liveness ----------------------------------------------------------------------------------
+    def lateness_figures(self) -> dict[str, float]:
+        samples = sorted(self.lateness)
+        if not samples:
+            return {}
+        pick = lambda q: samples[min(len(samples) - 1, int(q * len(samples)))]  # noqa: E731
+        return {"p50": round(pick(0.5), 3), "p99": round(pick(0.99), 3), "max": round(samples[-1], 3)}
 
     def heartbeat(self, force: bool = False) -> None:
         """Report liveness at most every HEARTBEAT_EVERY seconds; the leader forgets long-silent peers."""
@@ -86,6 +243,8 @@ class Engine:
             "host": socket.gethostname(),
             "last_pass_ms": round(self.last_pass_ms, 3),
             "scheduling_enabled": self.settings.enable_task_scheduling,
+            "fired": self.fired,
+            "lateness_ms": self.lateness_figures(),
         }
         self.connection.hset(keys.SCHEDULER_HEARTBEATS, self.name, json.dumps(report))
         if self.leading:
@@ -108,7 +267,8 @@ class Engine:
                     log.warning("scheduler %s lost Redis (%s); retrying", self.name, error)
                 failures += 1
                 self.leading = False
-            stop.wait(wait)
+            if wait > 0:
+                stop.wait(wait)
         self.shutdown()
 
     def shutdown(self) -> None:

@@ -36,3 +36,14 @@ def flaky(counter_file: str, failures: int) -> int:
 def pid() -> int:
     """The worker process's pid."""
     return os.getpid()
+
+
+@task("tests.record_run", retry=NO_RETRY)
+def record_run() -> str:
+    """Append this run's job id to the Redis list ``test:runs`` (to count real executions)."""
+    from rq import get_current_job
+
+    job = get_current_job()
+    assert job is not None
+    job.connection.rpush("test:runs", job.id)
+    return job.id

@@ -48,8 +48,11 @@ def create_app(settings: Settings | None = None, connection: Redis | None = None
     from web.api import create_blueprint
     from web.health import bp as health_bp
 
+    from web.admin.scheduler import create_blueprint as create_scheduler_blueprint
+
     app.register_blueprint(health_bp)
     app.register_blueprint(create_blueprint())
+    app.register_blueprint(create_scheduler_blueprint())
 
     from web import dashboard, pages, session
 

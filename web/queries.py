@@ -25,6 +25,8 @@ from jobs import keys
 from jobs.enqueue import retry_policy
 from jobs.registry import TaskRegistry
 from jobs.settings import Settings
+from scheduler import health as scheduler_health
+from scheduler.store import TaskStore
 
 ERROR_SUMMARY_CHARS = 500  # the last line of a traceback, cut to this length
 
@@ -176,6 +178,22 @@ def delayed_job_count(connection: Redis, queue_names: tuple[str, ...]) -> int:
         return sum(pipe.execute())
 
 
+def missed_schedules(connection: Redis, now: datetime) -> list[dict[str, Any]]:
+    """Recurring scheduled tasks past their deadline (scheduler/health.py), most overdue first."""
+    overdue = scheduler_health.missed(connection, now)
+    tasks = {t.id: t for t in TaskStore(connection).get_many([task_id for task_id, _ in overdue])}
+    return [
+        {
+            "id": task_id,
+            "name": tasks[task_id].definition.name,
+            "deadline": deadline.isoformat(),
+            "lastSuccessAt": tasks[task_id].last_success_at,
+        }
+        for task_id, deadline in overdue
+        if task_id in tasks
+    ]
+
+
 def health(connection: Redis, settings: Settings, now: datetime) -> dict[str, Any]:
     """Liveness of Redis, workers and schedulers, and what is missing.
 
@@ -200,6 +218,8 @@ def health(connection: Redis, settings: Settings, now: datetime) -> dict[str, An
             f"no scheduler is running: {delayed} delayed jobs and retries, and every schedule, "
             "wait until one starts"
         )
+    for task in missed_schedules(connection, now):
+        problems.append(f"task {task['name']} missed its schedule (deadline {task['deadline']})")
     return {
         "status": "ok" if not problems else "degraded",
         "redis": {"ok": True, "detail": f"used memory {memory}"},

@@ -19,7 +19,9 @@ RESOURCE_MODULES: list[ModuleType] = [jobs, tasks, queues, tokens, webhooks, bre
 
 def extra_openapi_modules() -> list[ModuleType]:
     """Documented modules outside /api/v1 (blueprints of their own)."""
-    return []
+    from web.admin import openapi as admin_openapi
+
+    return [admin_openapi]
 
 
 def create_blueprint() -> Blueprint:

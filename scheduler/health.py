@@ -1,0 +1,58 @@
+"""Missed-schedule monitoring: a recurring task that has not completed within its period plus a grace.
+
+Every recurring task has a deadline in the ``SCHED_EXPECTED`` sorted set: its first planned run (or its
+last success) plus one period plus ``MISSED_SCHEDULE_GRACE``. A success moves the deadline on; pausing
+or deleting removes it. Tasks whose deadline has passed are missed — finding them reads only those
+entries, never every task. The scheduler leader logs one alert per task per period.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+
+from redis import Redis
+
+from jobs import keys
+from jobs.connection import scored
+from scheduler.cron import Schedule
+
+log = logging.getLogger("taskyard.scheduler.health")
+
+
+def deadline(schedule: Schedule, start: datetime, grace: float) -> datetime | None:
+    """When a task planned (or last successful) at ``start`` counts as missed; None if it never does."""
+    period = schedule.period(start)
+    if period is None:
+        return None
+    return start + period + timedelta(seconds=grace)
+
+
+def expect(connection: Redis, task_id: str, by: datetime | None) -> None:
+    """Record (or with ``by=None`` remove) the deadline of a task's next success."""
+    if by is None:
+        connection.zrem(keys.SCHED_EXPECTED, task_id)
+    else:
+        connection.zadd(keys.SCHED_EXPECTED, {task_id: by.timestamp()})
+
+
+def missed(connection: Redis, now: datetime, limit: int = 1000) -> list[tuple[str, datetime]]:
+    """(task id, deadline) of every task past its deadline, most overdue first."""
+    found = connection.zrangebyscore(
+        keys.SCHED_EXPECTED, "-inf", now.timestamp(), start=0, num=limit, withscores=True
+    )
+    return [(task_id, datetime.fromtimestamp(score, UTC)) for task_id, score in scored(found)]
+
+
+def alert_once(connection: Redis, task_id: str, name: str, overdue_since: datetime, window: float) -> bool:
+    """Log a missed-schedule alert unless one was logged for this task within ``window`` seconds."""
+    if not connection.set(keys.SCHED_MISSED_ALERT.format(id=task_id), "1", nx=True, ex=max(1, int(window))):
+        return False
+    log.warning(
+        "missed schedule: task %s (%s) has not completed since its deadline %s",
+        name,
+        task_id,
+        overdue_since.isoformat(),
+        extra={"event": "missed_schedule", "task_id": task_id, "task_name": name},
+    )
+    return True

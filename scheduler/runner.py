@@ -1,0 +1,161 @@
+"""How a scheduled task's run becomes an RQ job, and what that job does when a worker runs it.
+
+The scheduler only enqueues; workers only execute. :func:`enqueue_run` builds an RQ job whose function
+is :func:`run_scheduled` (the worker imports it by path), with a deterministic job id per occurrence and
+RQ's ``unique=True``, so an occurrence can be enqueued at most once even if two scheduler processes try.
+Retries are RQ's own ``Retry`` built from the task's ``maxRetries``/``retryDelay``/``backoff``.
+:func:`run_scheduled` records the attempt in the execution history, updates the task's status, calls the
+registered handler with the task's ``params``, and re-raises failures so RQ's retry lifecycle applies.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from redis import Redis
+from rq import Queue, get_current_job
+from rq.exceptions import DuplicateJobError
+from rq.job import Job
+
+from jobs.failures import summarize
+from jobs.registry import registry
+from jobs.settings import Settings
+from scheduler.executions import ExecutionLog
+from scheduler.health import deadline, expect
+from scheduler.store import Task, TaskStore, ms
+
+RUNNER = "scheduler.runner.run_scheduled"
+RESULT_SUMMARY_CHARS = 1000  # how much of a run's result the history keeps
+
+
+def job_id_for(task_id: str, occurrence: float) -> str:
+    """The RQ job id of one occurrence: the same occurrence always gets the same id."""
+    return f"sched-{task_id}-{round(occurrence * 1000)}"
+
+
+def enqueue_run(
+    connection: Redis,
+    settings: Settings,
+    task: Task,
+    job_id: str,
+    *,
+    occurrence_ms: int | None,
+    lateness_ms: float | None = None,
+) -> Job | None:
+    """Enqueue one run of ``task``; None when a job with ``job_id`` already exists (already fired)."""
+    spec = registry.get(task.definition.handler)
+    policy = task.definition.retry_policy()
+    queue = Queue(spec.queue, connection=connection)
+    job = queue.create_job(
+        RUNNER,
+        kwargs={
+            "task_id": task.id,
+            "occurrence_ms": occurrence_ms,
+            "lateness_ms": lateness_ms,
+            "grace": settings.missed_grace,
+        },
+        timeout=spec.timeout or settings.job_timeout,
+        result_ttl=settings.result_ttl,
+        failure_ttl=settings.failure_ttl,
+        description=f"{task.definition.name} ({spec.name})",
+        job_id=job_id,
+        meta={"task": spec.name, "scheduled_task": task.id, "max_retries": policy.max_retries},
+        retry=policy.to_rq(),
+    )
+    try:
+        return queue.enqueue_job(job, unique=True)
+    except DuplicateJobError:
+        return None
+
+
+def _summary(value: Any) -> Any:
+    try:
+        text = json.dumps(value)
+    except (TypeError, ValueError):
+        return repr(value)[:RESULT_SUMMARY_CHARS]
+    return value if len(text) <= RESULT_SUMMARY_CHARS else text[:RESULT_SUMMARY_CHARS] + "..."
+
+
+def run_scheduled(
+    task_id: str, occurrence_ms: int | None = None, lateness_ms: float | None = None, grace: float = 60.0
+) -> Any:
+    """The RQ job of a scheduled run. Returns the handler's result; raises what the handler raised."""
+    job = get_current_job()
+    assert job is not None, "run_scheduled runs inside an RQ worker"
+    connection = job.connection
+    store, history = TaskStore(connection, grace), ExecutionLog(connection)
+    task = store.get(task_id)
+    if task is None:
+        return {"skipped": "the task was deleted"}
+    max_retries = int(job.meta.get("max_retries", 0))
+    retries_left = job.retries_left if job.retries_left is not None else 0
+    attempt = max_retries - retries_left + 1
+    started = datetime.now(UTC)
+    execution: dict[str, Any] = {
+        "id": f"{job.id}-{attempt}",
+        "taskId": task_id,
+        "jobId": job.id,
+        "status": "running",
+        "startTime": ms(started),
+        "duration": None,
+        "error": None,
+        "result": None,
+        "attempt": attempt,
+        "occurrence": occurrence_ms,
+        "lateness": lateness_ms if attempt == 1 else None,
+    }
+    history.record(task_id, execution)
+    store.set_status(task_id, "running", currentJob=job.id)
+    clock = time.monotonic()
+    try:
+        result = registry.get(task.definition.handler).func(**task.definition.params)
+    except Exception as error:
+        will_retry = retries_left > 0
+        execution.update(
+            status="retry-scheduled" if will_retry else "failed",
+            duration=round((time.monotonic() - clock) * 1000, 3),
+            error=summarize(type(error), error),
+        )
+        history.record(task_id, execution)
+        store.set_status(
+            task_id,
+            execution["status"],
+            retryCount=str(task.retry_count + 1),
+            lastExecution=json.dumps(_last(execution)),
+            currentJob=job.id if will_retry else "",
+        )
+        if not will_retry:
+            history.add_dead_letter(job.id, ms(datetime.now(UTC)))
+        raise
+    execution.update(
+        status="completed", duration=round((time.monotonic() - clock) * 1000, 3), result=_summary(result)
+    )
+    history.record(task_id, execution)
+    status = "active" if task.definition.recurring else "completed"
+    store.set_status(
+        task_id,
+        status,
+        retryCount="0",
+        lastExecution=json.dumps(_last(execution)),
+        currentJob="",
+        lastSuccessAt=str(ms(datetime.now(UTC))),
+    )
+    current = store.get(task_id)
+    if task.definition.recurring and current is not None and current.status != "paused":
+        finished = datetime.now(UTC)
+        expect(connection, task_id, deadline(task.schedule(finished), finished, grace))
+    return result
+
+
+def _last(execution: dict[str, Any]) -> dict[str, Any]:
+    """The seed's ``lastExecution`` summary of an execution record."""
+    return {
+        "status": execution["status"],
+        "time": execution["startTime"],
+        "duration": execution["duration"],
+        "error": execution["error"],
+        "attempt": execution["attempt"],
+    }

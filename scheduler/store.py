@@ -1,0 +1,388 @@
+"""Scheduled tasks in Redis: definitions (data, not code) and their scheduling state.
+
+A task is a Redis hash (``keys.sched_task``) with the fields of seed 003. Writers touch only their own
+fields with HSET, so the API (definition, pause), the scheduler (nextRun, currentJob) and the worker
+(status, lastExecution, retryCount) never overwrite each other's updates. Active tasks sit in the
+``SCHED_DUE`` sorted set scored by their next run (epoch seconds with sub-second precision); paused and
+finished tasks are not in it, so a scheduler pass reads only due work.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any, cast
+
+from redis import Redis
+from redis.typing import EncodableT, FieldT
+from rq.utils import as_text
+
+from jobs import keys
+from jobs.connection import scored, texts
+from jobs.retry import RetryPolicy
+from scheduler.cron import Schedule, parse_schedule
+from scheduler.health import deadline, expect
+
+STATUSES = ("active", "paused", "running", "completed", "failed", "retry-scheduled")
+SCAN_CHUNK = 500  # tasks read per round trip when a listing filters
+
+# Advance the due entry only if it still holds the occurrence we fired (another leader may have won).
+ADVANCE = """
+local current = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if not current or tonumber(current) ~= tonumber(ARGV[2]) then return 0 end
+if ARGV[3] == '' then redis.call('ZREM', KEYS[1], ARGV[1]) else redis.call('ZADD', KEYS[1], ARGV[3], ARGV[1]) end
+redis.call('HSET', KEYS[2], 'nextRun', ARGV[4])
+return 1
+"""
+
+# Set a status unless the task is paused (a pause outranks what a finishing run reports).
+SET_STATUS = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+local current = redis.call('HGET', KEYS[1], 'status')
+if current == 'paused' and ARGV[1] ~= 'paused' then return 0 end
+redis.call('HSET', KEYS[1], 'status', ARGV[1], unpack(ARGV, 2))
+return 1
+"""
+
+
+class NameTaken(ValueError):
+    """Another task already has this name."""
+
+
+def ms(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)
+
+
+def from_ms(value: int | float) -> datetime:
+    return datetime.fromtimestamp(value / 1000, UTC)
+
+
+@dataclass(frozen=True)
+class Definition:
+    """What a task is: everything a user sets. ``backoff`` is fixed, exponential or a list of ms."""
+
+    name: str
+    handler: str
+    schedule: str
+    description: str = ""
+    params: Mapping[str, Any] = field(default_factory=dict)
+    timezone: str = "UTC"
+    recurring: bool = True
+    max_retries: int = 0
+    retry_delay: int = 60_000
+    backoff: str | list[int] = "fixed"
+    allow_overlap: bool = False
+    source: str = "api"
+
+    def parsed(self, now: datetime, anchor: datetime | None = None) -> Schedule:
+        return parse_schedule(self.schedule, self.timezone, now=now, anchor=anchor)
+
+    def retry_policy(self) -> RetryPolicy:
+        """This task's retries as the shared policy type (RQ Retry intervals are whole seconds)."""
+        if isinstance(self.backoff, list):
+            return RetryPolicy(self.max_retries, "list", delays=tuple(d / 1000 for d in self.backoff))
+        return RetryPolicy(self.max_retries, self.backoff, delay=self.retry_delay / 1000)
+
+
+@dataclass(frozen=True)
+class Task:
+    """A stored task: its definition plus state."""
+
+    id: str
+    definition: Definition
+    status: str
+    next_run: int | None
+    retry_count: int
+    last_execution: dict[str, Any] | None
+    current_job: str | None
+    created_at: int
+    updated_at: int
+    anchor: int
+    last_success_at: int | None
+
+    def schedule(self, now: datetime) -> Schedule:
+        return self.definition.parsed(now, anchor=from_ms(self.anchor))
+
+    def to_api(self, now: datetime) -> dict[str, Any]:
+        """The task as seed 003 shows it (times in ms since the epoch), plus nextRunAt in its time zone."""
+        d = self.definition
+        schedule = self.schedule(now)
+        next_at = from_ms(self.next_run).astimezone(schedule.tz).isoformat() if self.next_run else None
+        return {
+            "id": self.id,
+            "name": d.name,
+            "description": d.description,
+            "handler": d.handler,
+            "params": dict(d.params),
+            "schedule": d.schedule,
+            "scheduleDescription": schedule.describe(),
+            "timezone": d.timezone,
+            "recurring": d.recurring,
+            "maxRetries": d.max_retries,
+            "retryDelay": d.retry_delay,
+            "backoff": d.backoff,
+            "allowOverlap": d.allow_overlap,
+            "source": d.source,
+            "status": self.status,
+            "nextRun": self.next_run,
+            "nextRunAt": next_at,
+            "lastExecution": self.last_execution,
+            "retryCount": self.retry_count,
+            "createdAt": self.created_at,
+            "updatedAt": self.updated_at,
+        }
+
+
+def _encode(definition: Definition) -> dict[FieldT, EncodableT]:
+    raw = asdict(definition)
+    return {
+        "name": raw["name"],
+        "handler": raw["handler"],
+        "schedule": raw["schedule"],
+        "description": raw["description"],
+        "params": json.dumps(raw["params"]),
+        "timezone": raw["timezone"],
+        "recurring": "1" if raw["recurring"] else "0",
+        "maxRetries": str(raw["max_retries"]),
+        "retryDelay": str(raw["retry_delay"]),
+        "backoff": json.dumps(raw["backoff"]),
+        "allowOverlap": "1" if raw["allow_overlap"] else "0",
+        "source": raw["source"],
+    }
+
+
+def _decode(task_id: str, raw: Mapping[Any, Any]) -> Task:
+    f = {as_text(k): as_text(v) for k, v in raw.items()}
+    definition = Definition(
+        name=f["name"],
+        handler=f["handler"],
+        schedule=f["schedule"],
+        description=f.get("description", ""),
+        params=json.loads(f.get("params") or "{}"),
+        timezone=f.get("timezone", "UTC"),
+        recurring=f.get("recurring") == "1",
+        max_retries=int(f.get("maxRetries") or 0),
+        retry_delay=int(f.get("retryDelay") or 0),
+        backoff=json.loads(f.get("backoff") or '"fixed"'),
+        allow_overlap=f.get("allowOverlap") == "1",
+        source=f.get("source", "api"),
+    )
+    return Task(
+        id=task_id,
+        definition=definition,
+        status=f.get("status", "active"),
+        next_run=int(f["nextRun"]) if f.get("nextRun") else None,
+        retry_count=int(f.get("retryCount") or 0),
+        last_execution=json.loads(f["lastExecution"]) if f.get("lastExecution") else None,
+        current_job=f.get("currentJob") or None,
+        created_at=int(f["createdAt"]),
+        updated_at=int(f["updatedAt"]),
+        anchor=int(f.get("anchor") or f["createdAt"]),
+        last_success_at=int(f["lastSuccessAt"]) if f.get("lastSuccessAt") else None,
+    )
+
+
+class TaskStore:
+    """CRUD, listing and scheduling state of tasks. ``now`` is always passed in."""
+
+    def __init__(self, connection: Redis, grace: float = 60.0) -> None:
+        self.connection = connection
+        self.grace = grace  # seconds past a period before a recurring task counts as missed
+        self._advance = connection.register_script(ADVANCE)
+        self._set_status = connection.register_script(SET_STATUS)
+
+    # --- reading -----------------------------------------------------------------------------------
+    def get(self, task_id: str) -> Task | None:
+        raw = self.connection.hgetall(keys.sched_task(task_id))
+        return _decode(task_id, raw) if raw else None
+
+    def get_many(self, ids: Iterable[str]) -> list[Task]:
+        ids = list(ids)
+        with self.connection.pipeline(transaction=False) as pipe:
+            for task_id in ids:
+                pipe.hgetall(keys.sched_task(task_id))
+            raws = pipe.execute()
+        return [_decode(task_id, raw) for task_id, raw in zip(ids, raws, strict=True) if raw]
+
+    def id_for_name(self, name: str) -> str | None:
+        found = self.connection.hget(keys.SCHED_NAMES, name)
+        return as_text(found) if found else None
+
+    def count(self) -> int:
+        return int(self.connection.zcard(keys.SCHED_ALL))
+
+    def page(
+        self,
+        page: int = 1,
+        per_page: int = 20,
+        status: str | None = None,
+        handler: str | None = None,
+        name: str | None = None,
+    ) -> tuple[list[Task], int]:
+        """One page of tasks, oldest first, and the total matching. Without filters only the page is
+        read; with filters every task is read in chunks (fine at 10,000 tasks, see bench/)."""
+        start = (page - 1) * per_page
+        if not (status or handler or name):
+            ids = [
+                as_text(i)
+                for i in cast(
+                    list[bytes], self.connection.zrange(keys.SCHED_ALL, start, start + per_page - 1)
+                )
+            ]
+            return self.get_many(ids), self.count()
+        needle = name.lower() if name else None
+        matched: list[Task] = []
+        total = self.count()
+        for offset in range(0, total, SCAN_CHUNK):
+            chunk = texts(self.connection.zrange(keys.SCHED_ALL, offset, offset + SCAN_CHUNK - 1))
+            for task in self.get_many(chunk):
+                if status and task.status != status:
+                    continue
+                if handler and task.definition.handler != handler:
+                    continue
+                if needle and needle not in task.definition.name.lower():
+                    continue
+                matched.append(task)
+        return matched[start : start + per_page], len(matched)
+
+    def due(self, now: float, limit: int = 500) -> list[tuple[str, float]]:
+        """Active tasks whose next run is at or before ``now`` (epoch seconds), soonest first."""
+        found = self.connection.zrangebyscore(
+            keys.SCHED_DUE, "-inf", now, start=0, num=limit, withscores=True
+        )
+        return scored(found)
+
+    def next_due(self) -> float | None:
+        """Epoch seconds of the soonest next run, or None when nothing is scheduled."""
+        head = cast(list[tuple[bytes, float]], self.connection.zrange(keys.SCHED_DUE, 0, 0, withscores=True))
+        return float(head[0][1]) if head else None
+
+    # --- writing -----------------------------------------------------------------------------------
+    def create(
+        self, definition: Definition, now: datetime, status: str = "active", task_id: str | None = None
+    ) -> Task:
+        """Store a new task (status ``active`` or ``paused``) and schedule its first run."""
+        task_id = task_id or f"task-{secrets.token_hex(6)}"
+        taken = not self.connection.hsetnx(keys.SCHED_NAMES, definition.name, task_id)
+        if taken and self.id_for_name(definition.name) != task_id:
+            raise NameTaken(definition.name)
+        first = definition.parsed(now).first_run(now)
+        fields: dict[FieldT, EncodableT] = {
+            **_encode(definition),
+            "status": status,
+            "retryCount": "0",
+            "createdAt": str(ms(now)),
+            "updatedAt": str(ms(now)),
+            "anchor": str(ms(now)),
+            "nextRun": str(ms(first)) if first and status == "active" else "",
+        }
+        with self.connection.pipeline() as pipe:
+            pipe.hset(keys.sched_task(task_id), mapping=fields)
+            pipe.zadd(keys.SCHED_ALL, {task_id: ms(now)})
+            if first is not None and status == "active":
+                pipe.zadd(keys.SCHED_DUE, {task_id: first.timestamp()})
+            pipe.execute()
+        if first is not None and status == "active" and definition.recurring:
+            expect(self.connection, task_id, deadline(definition.parsed(now), first, self.grace))
+        task = self.get(task_id)
+        assert task is not None
+        return task
+
+    def update(self, task: Task, definition: Definition, now: datetime) -> Task:
+        """Replace a task's definition; a changed schedule or time zone is re-planned from ``now``."""
+        if definition.name != task.definition.name:
+            if not self.connection.hsetnx(keys.SCHED_NAMES, definition.name, task.id):
+                raise NameTaken(definition.name)
+            self.connection.hdel(keys.SCHED_NAMES, task.definition.name)
+        fields: dict[FieldT, EncodableT] = {**_encode(definition), "updatedAt": str(ms(now))}
+        replan = (definition.schedule, definition.timezone) != (
+            task.definition.schedule,
+            task.definition.timezone,
+        )
+        with self.connection.pipeline() as pipe:
+            pipe.hset(keys.sched_task(task.id), mapping=fields)
+            if replan:
+                pipe.hset(keys.sched_task(task.id), "anchor", str(ms(now)))
+            pipe.execute()
+        if replan and task.status not in ("paused",):
+            schedule = definition.parsed(now)
+            first = schedule.first_run(now)
+            self.plan(task.id, first, status="active")
+            if first is not None and definition.recurring:
+                expect(self.connection, task.id, deadline(schedule, first, self.grace))
+        updated = self.get(task.id)
+        assert updated is not None
+        return updated
+
+    def plan(self, task_id: str, next_run: datetime | None, status: str | None = None) -> None:
+        """Set (or clear) the next run, and optionally the status, of a task."""
+        with self.connection.pipeline() as pipe:
+            if next_run is None:
+                pipe.zrem(keys.SCHED_DUE, task_id)
+            else:
+                pipe.zadd(keys.SCHED_DUE, {task_id: next_run.timestamp()})
+            mapping: dict[FieldT, EncodableT] = {"nextRun": str(ms(next_run)) if next_run else ""}
+            if status:
+                mapping["status"] = status
+            pipe.hset(keys.sched_task(task_id), mapping=mapping)
+            pipe.execute()
+
+    def advance(self, task_id: str, fired_score: float, next_run: datetime | None) -> bool:
+        """Move a task's due entry from the occurrence just fired to ``next_run`` (or drop it).
+        False when the entry no longer holds ``fired_score`` (someone else advanced or changed it)."""
+        result = self._advance(
+            keys=[keys.SCHED_DUE, keys.sched_task(task_id)],
+            args=[
+                task_id,
+                repr(fired_score),
+                repr(next_run.timestamp()) if next_run else "",
+                str(ms(next_run)) if next_run else "",
+            ],
+        )
+        return bool(result)
+
+    def set_status(self, task_id: str, status: str, **fields: str) -> bool:
+        """Set status (and other fields) unless the task is paused; False if paused or gone."""
+        flat: list[str] = []
+        for name, value in fields.items():
+            flat += [name, value]
+        return bool(self._set_status(keys=[keys.sched_task(task_id)], args=[status, *flat]))
+
+    def set_fields(self, task_id: str, **fields: str) -> None:
+        mapping: dict[FieldT, EncodableT] = {name: value for name, value in fields.items()}
+        self.connection.hset(keys.sched_task(task_id), mapping=mapping)
+
+    def pause(self, task: Task, now: datetime) -> None:
+        """Stop future runs; the definition and history stay."""
+        with self.connection.pipeline() as pipe:
+            pipe.zrem(keys.SCHED_DUE, task.id)
+            pipe.hset(
+                keys.sched_task(task.id),
+                mapping={"status": "paused", "nextRun": "", "updatedAt": str(ms(now))},
+            )
+            pipe.execute()
+        expect(self.connection, task.id, None)
+
+    def resume(self, task: Task, now: datetime) -> None:
+        """Plan the next run from ``now`` (missed runs while paused are not caught up)."""
+        schedule = task.schedule(now)
+        next_run = schedule.next_after(now) if schedule.recurring else schedule.first_run(now)
+        status = "active" if next_run or schedule.recurring else "completed"
+        self.plan(task.id, next_run, status=status)
+        self.set_fields(task.id, updatedAt=str(ms(now)))
+        if next_run is not None and task.definition.recurring:
+            expect(self.connection, task.id, deadline(schedule, next_run, self.grace))
+
+    def delete(self, task: Task) -> None:
+        with self.connection.pipeline() as pipe:
+            pipe.delete(
+                keys.sched_task(task.id), keys.sched_executions(task.id), keys.sched_execution_order(task.id)
+            )
+            pipe.zrem(keys.SCHED_ALL, task.id)
+            pipe.zrem(keys.SCHED_DUE, task.id)
+            pipe.zrem(keys.SCHED_EXPECTED, task.id)
+            pipe.hdel(keys.SCHED_NAMES, task.definition.name)
+            pipe.execute()

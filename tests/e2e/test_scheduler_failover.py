@@ -1,0 +1,92 @@
+"""Two real scheduler processes: each occurrence fires exactly once, and when the leader is killed
+(SIGKILL) the other takes over within the lease."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from redis import Redis
+
+from jobs import keys
+from jobs.settings import Settings
+from scheduler.executions import ExecutionLog
+from tests.conftest import ApiClient
+
+pytestmark = pytest.mark.slow
+ROOT = Path(__file__).resolve().parents[2]
+LEASE = 1.0
+
+
+def start(module: str, settings: Settings, **extra: str) -> subprocess.Popen[bytes]:
+    env = {
+        "PATH": os.environ["PATH"],
+        "PYTHONPATH": str(ROOT),
+        "REDIS_URL": settings.redis_url,
+        "TASK_MODULES": "tests.fixtures",
+        "SCHEDULER_LEASE": str(LEASE),
+        "JOB_CONCURRENCY": "1",
+        "LOG_LEVEL": "WARNING",
+        **extra,
+    }
+    return subprocess.Popen([sys.executable, "-m", module], env=env, cwd=ROOT)
+
+
+def leader(connection: Redis) -> str | None:
+    raw = connection.get(keys.SCHEDULER_LEADER)
+    return raw.decode() if raw else None
+
+
+def pid_of(connection: Redis, name: str) -> int:
+    return int(json.loads(connection.hget(keys.SCHEDULER_HEARTBEATS, name))["pid"])
+
+
+def wait_for(predicate, timeout: float):  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError("timed out")
+
+
+def test_two_schedulers_fire_each_occurrence_once_and_fail_over(
+    api: ApiClient, connection: Redis, settings: Settings
+) -> None:
+    task = api.post(
+        "/admin/scheduler",
+        json={"name": "every-second", "handler": "tests.record_run", "schedule": "* * * * * *", "allowOverlap": True},
+    ).get_json()
+    processes = [start("scheduler", settings), start("scheduler", settings), start("jobs.worker", settings)]
+    try:
+        first_leader = wait_for(lambda: leader(connection), 30)
+        wait_for(lambda: connection.hlen(keys.SCHEDULER_HEARTBEATS) == 2, 30)
+        time.sleep(3)
+        os.kill(pid_of(connection, first_leader), signal.SIGKILL)
+        killed_at = time.time()
+        second_leader = wait_for(lambda: (l := leader(connection)) and l != first_leader and l, 10)
+        took_over_after = time.time() - killed_at
+        time.sleep(3)
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                process.terminate()
+        for process in processes:
+            process.wait(timeout=30)
+    assert second_leader != first_leader
+    assert took_over_after <= LEASE + 1.5
+    executions, _ = ExecutionLog(connection).page(task["id"], per_page=1000)
+    occurrences = sorted(e["occurrence"] for e in executions if e["occurrence"])
+    assert len(occurrences) >= 5
+    assert len(occurrences) == len(set(occurrences)), "an occurrence fired twice"
+    assert all(b - a == 1000 or b - a <= (LEASE + 2) * 1000 for a, b in zip(occurrences, occurrences[1:], strict=False))
+    assert all(e["lateness"] is None or e["lateness"] >= 0 for e in executions)
+    runs = [r.decode() for r in connection.lrange("test:runs", 0, -1)]
+    assert len(runs) == len(set(runs)) == len(occurrences), "a run executed twice"
