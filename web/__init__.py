@@ -45,18 +45,18 @@ def create_app(settings: Settings | None = None, connection: Redis | None = None
     Taskyard(settings, connection, TokenStore(connection, settings.admin_token)).init_app(app)
     register_error_handlers(app)
 
+    from web.admin.scheduler import create_blueprint as create_scheduler_blueprint
     from web.api import create_blueprint
     from web.health import bp as health_bp
-
-    from web.admin.scheduler import create_blueprint as create_scheduler_blueprint
 
     app.register_blueprint(health_bp)
     app.register_blueprint(create_blueprint())
     app.register_blueprint(create_scheduler_blueprint())
 
-    from web import dashboard, pages, session
+    from web import dashboard, metrics, pages, session
 
     session.init_app(app, settings)
     pages.init_app(app)
     dashboard.init_app(app, settings, connection)
+    metrics.init_app(app, settings, connection)
     return app

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import signal
@@ -62,7 +63,12 @@ def test_two_schedulers_fire_each_occurrence_once_and_fail_over(
 ) -> None:
     task = api.post(
         "/admin/scheduler",
-        json={"name": "every-second", "handler": "tests.record_run", "schedule": "* * * * * *", "allowOverlap": True},
+        json={
+            "name": "every-second",
+            "handler": "tests.record_run",
+            "schedule": "* * * * * *",
+            "allowOverlap": True,
+        },
     ).get_json()
     processes = [start("scheduler", settings), start("scheduler", settings), start("jobs.worker", settings)]
     try:
@@ -71,7 +77,7 @@ def test_two_schedulers_fire_each_occurrence_once_and_fail_over(
         time.sleep(3)
         os.kill(pid_of(connection, first_leader), signal.SIGKILL)
         killed_at = time.time()
-        second_leader = wait_for(lambda: (l := leader(connection)) and l != first_leader and l, 10)
+        second_leader = wait_for(lambda: (now := leader(connection)) and now != first_leader and now, 10)
         took_over_after = time.time() - killed_at
         time.sleep(3)
     finally:
@@ -86,7 +92,7 @@ def test_two_schedulers_fire_each_occurrence_once_and_fail_over(
     occurrences = sorted(e["occurrence"] for e in executions if e["occurrence"])
     assert len(occurrences) >= 5
     assert len(occurrences) == len(set(occurrences)), "an occurrence fired twice"
-    assert all(b - a == 1000 or b - a <= (LEASE + 2) * 1000 for a, b in zip(occurrences, occurrences[1:], strict=False))
+    assert all(b - a == 1000 or b - a <= (LEASE + 2) * 1000 for a, b in itertools.pairwise(occurrences))
     assert all(e["lateness"] is None or e["lateness"] >= 0 for e in executions)
     runs = [r.decode() for r in connection.lrange("test:runs", 0, -1)]
     assert len(runs) == len(set(runs)) == len(occurrences), "a run executed twice"
