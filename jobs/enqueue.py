@@ -16,6 +16,7 @@ from rq import Queue
 from rq.exceptions import DuplicateJobError
 from rq.job import Job, JobStatus
 
+from jobs.metrics import record as record_metric
 from jobs.registry import TaskRegistry, TaskSpec, registry
 from jobs.retry import RetryPolicy
 from jobs.settings import Settings
@@ -134,4 +135,5 @@ def enqueue(
         if existing.get_status() in PENDING:
             return Enqueued(existing, created=False)
         raise JobIdTaken(existing) from None
+    record_metric(connection, "enqueued", spec.name, queue_name)
     return Enqueued(job, created=True)

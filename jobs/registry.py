@@ -18,7 +18,12 @@ from jobs.retry import RetryPolicy
 F = TypeVar("F", bound=Callable[..., Any])
 
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_-]*)+$")
-BUILTIN_MODULES = ("jobs.builtin.system", "jobs.builtin.webhooks")
+BUILTIN_MODULES = (
+    "jobs.builtin.system",
+    "jobs.builtin.webhooks",
+    "jobs.builtin.oauth",
+    "jobs.builtin.email",
+)
 
 
 class UnknownTask(LookupError):

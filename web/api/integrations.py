@@ -1,0 +1,178 @@
+"""/api/v1/integrations and the manual refresh of seed 004: OAuth integrations, never their secrets."""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, request, url_for
+from pydantic import BaseModel, Field
+
+from jobs.crypto import EncryptionUnavailable, cipher
+from jobs.integrations import Integration, IntegrationStore, schedule_health, schedule_refresh, unschedule
+from jobs.targets import TargetRefused, check_url
+from web.api.body import parse_body
+from web.api.openapi import (
+    READ_ERRORS,
+    WRITE_ERRORS,
+    errors,
+    json_response,
+    list_of,
+    operation,
+    path_param,
+    ref,
+)
+from web.api.schemas import Strict
+from web.errors import ApiError
+from web.extension import state
+
+ID_PATTERN = re.compile(r"^int_[0-9a-f]{16}$")
+NAME = r"^[A-Za-z0-9_.:-]{1,100}$"
+
+
+class IntegrationCreate(Strict):
+    """POST /api/v1/integrations. Secrets and tokens are encrypted at rest and never returned."""
+
+    tenant_id: str = Field(pattern=NAME)
+    provider: str = Field(pattern=NAME)
+    token_url: str = Field(min_length=8, max_length=2048)
+    client_id: str = Field(min_length=1, max_length=500)
+    client_secret: str = Field(min_length=1, max_length=4096)
+    access_token: str = Field(min_length=1, max_length=16384)
+    refresh_token: str | None = Field(default=None, min_length=1, max_length=16384)
+    expires_in: int = Field(ge=1, le=366 * 24 * 3600, description="Seconds until the access token expires")
+    owner_email: str = Field(pattern=r"^[^@\s]+@[^@\s]+$", max_length=320)
+
+
+class IntegrationView(BaseModel):
+    id: str
+    tenant_id: str
+    provider: str
+    token_url: str
+    client_id: str
+    owner_email: str
+    status: str
+    status_reason: str | None
+    expires_at: str
+    has_refresh_token: bool
+    created_at: str
+    updated_at: str
+    last_refreshed_at: str | None
+    refreshes: int
+    refresh_job_id: str
+    health_job_id: str
+
+
+class RefreshQueued(BaseModel):
+    job_id: str
+    url: str
+
+
+def _store() -> IntegrationStore:
+    try:
+        return IntegrationStore(state().connection, cipher(state().settings))
+    except EncryptionUnavailable as error:
+        raise ApiError(409, "encryption_unavailable", str(error)) from None
+
+
+def _get(integration_id: str, tenant_id: str | None = None) -> Integration:
+    found = _store().get(integration_id) if ID_PATTERN.match(integration_id) else None
+    if found is None or (tenant_id is not None and found.tenant_id != tenant_id):
+        raise ApiError(404, "integration_not_found", f"no integration {integration_id!r}")
+    return found
+
+
+def create_integration() -> Response:
+    body = parse_body(IntegrationCreate)
+    ext = state()
+    try:
+        check_url(body.token_url, ext.settings.webhook_allow_private_targets)
+    except TargetRefused as error:
+        raise ApiError(400, "target_refused", f"token_url: {error}") from None
+    now = time.time()
+    integration = _store().create(body.model_dump(), now)
+    schedule_refresh(ext.connection, ext.settings, integration, now)
+    schedule_health(ext.connection, ext.settings, integration)
+    response = jsonify(integration.public())
+    response.status_code = 201
+    response.headers["Location"] = url_for("api_v1.get_integration", integration_id=integration.id)
+    return response
+
+
+def list_integrations() -> Response:
+    tenant = request.args.get("tenant_id")
+    items = [i.public() for i in _store().all() if tenant is None or i.tenant_id == tenant]
+    return jsonify({"items": items})
+
+
+def get_integration(integration_id: str) -> Response:
+    return jsonify(_get(integration_id).public())
+
+
+def delete_integration(integration_id: str) -> Response:
+    integration = _get(integration_id)
+    unschedule(state().connection, integration.id)
+    _store().delete(integration.id)
+    return jsonify(integration.public())
+
+
+def refresh_now(tenant_id: str, integration_id: str) -> Response:
+    ext = state()
+    integration = _get(integration_id, tenant_id)
+    job = schedule_refresh(ext.connection, ext.settings, integration, time.time(), urgent=True)
+    if job is None:
+        raise ApiError(409, "refresh_running", f"a refresh of {integration_id} is running now")
+    response = jsonify({"job_id": job.id, "url": url_for("api_v1.get_job", job_id=job.id)})
+    response.status_code = 202
+    return response
+
+
+def register(bp: Blueprint) -> None:
+    bp.add_url_rule("/integrations", "create_integration", create_integration, methods=["POST"])
+    bp.add_url_rule("/integrations", "list_integrations", list_integrations, methods=["GET"])
+    bp.add_url_rule("/integrations/<integration_id>", "get_integration", get_integration, methods=["GET"])
+    bp.add_url_rule(
+        "/integrations/<integration_id>", "delete_integration", delete_integration, methods=["DELETE"]
+    )
+    bp.add_url_rule("/oauth/tenants/<tenant_id>/integrations/<integration_id>/refresh", "refresh_integration",
+                    refresh_now, methods=["POST"])  # fmt: skip
+
+
+OPENAPI_MODELS = (IntegrationCreate, IntegrationView, RefreshQueued)
+
+
+def openapi_paths() -> dict[str, Any]:
+    one = [path_param("integration_id")]
+    view = json_response(ref(IntegrationView), "The integration (no secrets or tokens)")
+    return {
+        "/api/v1/integrations": {
+            "get": operation(
+                "OAuth integrations (optionally ?tenant_id=)",
+                {"200": json_response(list_of(IntegrationView), "Integrations"), **errors(*READ_ERRORS)},
+            ),
+            "post": operation(
+                "Register an OAuth integration; schedules its token refresh and health check",
+                {"201": view, **errors(*WRITE_ERRORS, 409)},
+                IntegrationCreate,
+            ),
+        },
+        "/api/v1/integrations/{integration_id}": {
+            "get": operation("One integration", {"200": view, **errors(*READ_ERRORS, 404)}, parameters=one),
+            "delete": operation(
+                "Remove an integration and its jobs",
+                {"200": view, **errors(401, 403, 404, 503)},
+                parameters=one,
+            ),
+        },
+        "/api/v1/oauth/tenants/{tenant_id}/integrations/{integration_id}/refresh": {
+            "post": operation(
+                "Refresh the integration's tokens now (a job at the front of the queue)",
+                {
+                    "202": json_response(ref(RefreshQueued), "Refresh enqueued"),
+                    **errors(401, 403, 404, 409, 503),
+                },
+                parameters=[path_param("tenant_id"), *one],
+            )
+        },
+    }
