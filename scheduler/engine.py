@@ -34,9 +34,10 @@ from datetime import UTC, datetime
 
 from redis import Redis
 from redis.exceptions import RedisError
-from rq.exceptions import NoSuchJobError
+from rq import Queue
 from rq.job import Job, JobStatus
 from rq.scheduler import RQScheduler
+from rq.utils import as_text
 
 from jobs import keys
 from jobs.registry import UnknownTask, registry
@@ -45,7 +46,7 @@ from scheduler import declared, health
 from scheduler.cron import ScheduleError
 from scheduler.executions import ExecutionLog
 from scheduler.leader import Lease
-from scheduler.runner import enqueue_run, job_id_for
+from scheduler.runner import build_run, enqueue_runs, job_id_for
 from scheduler.store import Task, TaskStore, ms
 
 log = logging.getLogger("taskyard.scheduler")
@@ -55,7 +56,16 @@ MISSED_CHECK_EVERY = 5.0  # seconds between missed-schedule checks by the leader
 FORGET_AFTER = 3600  # seconds after which a silent scheduler's report is removed
 ERROR_BACKOFF = (0.1, 0.2, 0.5, 1.0, 2.0)  # waits after consecutive Redis errors, then the last repeats
 LATENESS_SAMPLES = 1000  # recent firings kept for the lateness figures in the heartbeat
-PENDING = (JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED, JobStatus.CREATED)
+PENDING_STATUSES = {
+    status.value
+    for status in (
+        JobStatus.QUEUED,
+        JobStatus.STARTED,
+        JobStatus.SCHEDULED,
+        JobStatus.DEFERRED,
+        JobStatus.CREATED,
+    )
+}
 
 
 class Engine:
@@ -83,6 +93,7 @@ class Engine:
         self.lateness: deque[float] = deque(maxlen=LATENESS_SAMPLES)
         self._last_heartbeat = 0.0
         self._last_missed_check = 0.0
+        self._queues: dict[str, Queue] = {}
         self._rq = RQScheduler(list(settings.queues), connection=connection, name=f"taskyard-{self.name}")
         self._rq.prepare_registries(list(settings.queues))
 
@@ -122,68 +133,89 @@ class Engine:
 
     def fire_due(self) -> int:
         """Fire every task due now; returns how many runs were enqueued."""
-        fired = 0
-        for task_id, score in self.tasks.due(self.clock()):
-            fired += self.fire(task_id, score)
-        return fired
+        due = self.tasks.due(self.clock())
+        return self.fire_batch(due) if due else 0
 
     def fire(self, task_id: str, score: float) -> int:
         """Fire the occurrence ``score`` (epoch seconds) of one task; 1 if a run was enqueued."""
-        now = self.clock()
-        task = self.tasks.get(task_id)
-        if task is None or task.status == "paused":
-            self.tasks.advance(task_id, score, None)
-            return 0
-        now_dt = datetime.fromtimestamp(now, UTC)
-        try:
-            schedule = task.schedule(now_dt)
-            registry.get(task.definition.handler)
-        except (ScheduleError, UnknownTask) as error:
-            log.error("task %s cannot fire: %s", task.definition.name, error)
-            self.tasks.advance(task_id, score, None)
-            self.tasks.set_status(
-                task_id, "failed", lastExecution=json.dumps({"status": "failed", "error": str(error)})
-            )
-            return 0
-        occurrence = datetime.fromtimestamp(score, UTC)
-        next_run = None
-        if task.definition.recurring and schedule.recurring:
-            next_run = schedule.next_after(max(occurrence, now_dt))
-        lateness = (now - score) * 1000
-        job_id = job_id_for(task.id, score)
-        if not task.definition.allow_overlap and self._still_running(task):
-            self._record_skip(task, job_id, score, lateness)
-            self.tasks.advance(task_id, score, next_run)
-            return 0
-        job = enqueue_run(
-            self.connection,
-            self.settings,
-            task,
-            job_id,
-            occurrence_ms=ms(occurrence),
-            lateness_ms=round(lateness, 3),
-        )
-        if job is not None:
-            self.tasks.set_fields(task_id, currentJob=job.id)
-        self.tasks.advance(task_id, score, next_run)
-        if job is None:
-            return 0
-        self.fired += 1
-        self.lateness.append(lateness)
-        return 1
+        return self.fire_batch([(task_id, score)])
 
-    def _still_running(self, task: Task) -> bool:
-        if not task.current_job:
-            return False
-        try:
-            status = Job.fetch(task.current_job, connection=self.connection).get_status()
-        except NoSuchJobError:
-            status = None
-        if status in PENDING:
-            return True
-        if task.status == "running":  # the worker died mid-run: RQ's cleanup fails or retries that job
-            self.tasks.set_status(task.id, "active", currentJob="")
-        return False
+    def fire_batch(self, due: list[tuple[str, float]]) -> int:
+        """Fire occurrences (task id, epoch seconds) in a few round trips: read the tasks, check
+        overlaps, enqueue every run, then advance every due entry. Returns the runs enqueued."""
+        now = self.clock()
+        now_dt = datetime.fromtimestamp(now, UTC)
+        tasks = {task.id: task for task in self.tasks.get_many([task_id for task_id, _ in due])}
+        busy = self._busy(
+            {t.id: t for t in tasks.values() if t.current_job and not t.definition.allow_overlap}
+        )
+        advances: list[tuple[str, float, datetime | None]] = []
+        runs: list[tuple[str, float, datetime | None, float, Queue, Job]] = []
+        for task_id, score in due:
+            task = tasks.get(task_id)
+            if task is None or task.status == "paused":
+                advances.append((task_id, score, None))
+                continue
+            try:
+                schedule = task.schedule(now_dt)
+                registry.get(task.definition.handler)
+            except (ScheduleError, UnknownTask) as error:
+                log.error("task %s cannot fire: %s", task.definition.name, error)
+                advances.append((task_id, score, None))
+                self.tasks.set_status(
+                    task_id, "failed", lastExecution=json.dumps({"status": "failed", "error": str(error)})
+                )
+                continue
+            occurrence = datetime.fromtimestamp(score, UTC)
+            next_run = None
+            if task.definition.recurring and schedule.recurring:
+                next_run = schedule.next_after(max(occurrence, now_dt))
+            lateness = (now - score) * 1000
+            job_id = job_id_for(task.id, score)
+            if task_id in busy:
+                self._record_skip(task, job_id, score, lateness)
+                advances.append((task_id, score, next_run))
+                continue
+            queue, job = build_run(
+                self.connection,
+                self.settings,
+                task,
+                job_id,
+                occurrence_ms=ms(occurrence),
+                lateness_ms=round(lateness, 3),
+                queues=self._queues,
+            )
+            runs.append((task_id, score, next_run, lateness, queue, job))
+        created = enqueue_runs(self.connection, [(queue, job) for *_, queue, job in runs])
+        fired = 0
+        with self.connection.pipeline(transaction=False) as pipe:
+            for (task_id, score, next_run, lateness, _queue, job), new in zip(runs, created, strict=True):
+                if new:
+                    self.tasks.set_fields(task_id, pipe=pipe, currentJob=job.id)
+                    self.lateness.append(lateness)
+                    fired += 1
+                advances.append((task_id, score, next_run))
+            for task_id, score, next_run in advances:
+                self.tasks.advance(task_id, score, next_run, pipe=pipe)
+            pipe.execute()
+        self.fired += fired
+        return fired
+
+    def _busy(self, candidates: dict[str, Task]) -> set[str]:
+        """Ids of tasks whose previous run is still pending or running (one round trip)."""
+        if not candidates:
+            return set()
+        with self.connection.pipeline(transaction=False) as pipe:
+            for task in candidates.values():
+                pipe.hget(Job.key_for(task.current_job or ""), "status")
+            statuses = pipe.execute()
+        busy = set()
+        for task, raw in zip(candidates.values(), statuses, strict=True):
+            if raw is not None and as_text(raw) in PENDING_STATUSES:
+                busy.add(task.id)
+            elif task.status == "running":  # the worker died mid-run: RQ's cleanup fails or retries it
+                self.tasks.set_status(task.id, "active", currentJob="")
+        return busy
 
     def _record_skip(self, task: Task, job_id: str, score: float, lateness: float) -> None:
         self.history.record(

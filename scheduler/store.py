@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any, cast
 
 from redis import Redis
+from redis.client import Pipeline
 from redis.typing import EncodableT, FieldT
 from rq.utils import as_text
 
@@ -330,11 +331,14 @@ class TaskStore:
             pipe.hset(keys.sched_task(task_id), mapping=mapping)
             pipe.execute()
 
-    def advance(self, task_id: str, fired_score: float, next_run: datetime | None) -> bool:
+    def advance(
+        self, task_id: str, fired_score: float, next_run: datetime | None, pipe: Pipeline | None = None
+    ) -> bool:
         """Move a task's due entry from the occurrence just fired to ``next_run`` (or drop it).
         False when the entry no longer holds ``fired_score`` (someone else advanced or changed it)."""
         result = self._advance(
             keys=[keys.SCHED_DUE, keys.sched_task(task_id)],
+            client=pipe,
             args=[
                 task_id,
                 repr(fired_score),
@@ -351,9 +355,9 @@ class TaskStore:
             flat += [name, value]
         return bool(self._set_status(keys=[keys.sched_task(task_id)], args=[status, *flat]))
 
-    def set_fields(self, task_id: str, **fields: str) -> None:
+    def set_fields(self, task_id: str, pipe: Pipeline | None = None, **fields: str) -> None:
         mapping: dict[FieldT, EncodableT] = {name: value for name, value in fields.items()}
-        self.connection.hset(keys.sched_task(task_id), mapping=mapping)
+        (pipe if pipe is not None else self.connection).hset(keys.sched_task(task_id), mapping=mapping)
 
     def pause(self, task: Task, now: datetime) -> None:
         """Stop future runs; the definition and history stay."""
