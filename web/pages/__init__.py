@@ -12,6 +12,7 @@ carries the session's CSRF token (:mod:`web.csrf`).
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -63,6 +64,11 @@ def query_string(**overrides: Any) -> str:
     return urlencode(args)
 
 
+def ms_time(value: float) -> str:
+    """Milliseconds since the epoch as an ISO time in UTC (the scheduler stores ms)."""
+    return datetime.fromtimestamp(value / 1000, UTC).isoformat(timespec="seconds")
+
+
 def has_endpoint(name: str) -> bool:
     """Whether the app has a view called ``name`` (navigation shows only pages that exist)."""
     return name in current_app.view_functions
@@ -80,7 +86,7 @@ def _root() -> Response:
 
 def create_blueprint() -> Blueprint:
     """The /dashboard blueprint with every page module's routes (a fresh blueprint per app)."""
-    from web.pages import dead_letters, overview
+    from web.pages import dead_letters, integrations, overview, schedules
 
     bp = Blueprint(
         "pages",
@@ -91,13 +97,14 @@ def create_blueprint() -> Blueprint:
         static_url_path="/static",
     )
     bp.before_request(_guard)
-    for module in (overview, dead_letters):
+    for module in (overview, schedules, dead_letters, integrations):
         module.register(bp)
     return bp
 
 
 def init_app(app: Flask) -> None:
     """Register the pages, and make ``csrf_token()`` available to every template."""
+    app.jinja_env.filters["ms_time"] = ms_time
     app.jinja_env.globals.update(csrf_token=csrf_token, query_string=query_string, has_endpoint=has_endpoint)
     app.register_blueprint(create_blueprint())
     app.add_url_rule("/", "root", _root, methods=["GET"])

@@ -9,18 +9,28 @@ from flask import Blueprint, Response, flash, redirect, url_for
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 
+from jobs.webhook_store import WebhookStore
 from web.api.schemas import JOB_ID_PATTERN
 from web.errors import ApiError
 from web.extension import state
 from web.pages import pagination, render
 from web.queries import failed_jobs_page
 
+DELIVERIES_SHOWN = 20  # failed webhook deliveries listed here; the webhooks page pages through all
+
 
 def dead_letters() -> Response:
     ext = state()
     page, per_page = pagination()
     result = failed_jobs_page(ext.connection, ext.settings.queues, page, per_page)
-    return render("dead_letters.html", "_dead_letters_figures.html", result=result)
+    deliveries, total = WebhookStore(ext.connection).list_deliveries(None, "failed", 1, DELIVERIES_SHOWN)
+    return render(
+        "dead_letters.html",
+        "_dead_letters_figures.html",
+        result=result,
+        deliveries=[d.public() for d in deliveries],
+        deliveries_total=total,
+    )
 
 
 def replay(job_id: str) -> Response:

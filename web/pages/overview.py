@@ -6,9 +6,10 @@ from datetime import UTC, datetime
 
 from flask import Blueprint, Response
 
+from jobs.breaker import all_breakers
 from web.extension import state
 from web.pages import render
-from web.queries import health, queue_counts, scheduler_heartbeats, worker_heartbeats
+from web.queries import health, missed_schedules, queue_counts, scheduler_heartbeats, worker_heartbeats
 
 
 def overview() -> Response:
@@ -47,6 +48,8 @@ def health_page() -> Response:
         report=report,
         workers=workers,
         schedulers=schedulers,
+        missed=missed_schedules(ext.connection, now),
+        breakers=[decision.view() for decision in all_breakers(ext.connection, ext.settings)],
         now=now,
     )
 

@@ -1,0 +1,174 @@
+"""Scheduled tasks: list (search, status filter), detail with paginated execution history, the
+create/edit form, and the pause / resume / run now / reset retries buttons.
+
+Everything goes through the lead's scheduler store and the /admin/scheduler API's own code: the form is
+validated by the API's pydantic models and its ``_definition`` check, so the messages are the API's;
+the buttons call the API's view functions, so a button does exactly what the endpoint does.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Blueprint, Response, flash, redirect, request, url_for
+from pydantic import ValidationError
+from werkzeug.wrappers import Response as BaseResponse
+
+from jobs.registry import registry
+from scheduler.executions import ExecutionLog
+from scheduler.store import STATUSES, NameTaken, Task, TaskStore
+from web.admin import scheduler as admin_api
+from web.admin.schemas import TaskCreate, TaskUpdate
+from web.errors import ApiError, validation_error
+from web.extension import state
+from web.pages import pagination, render
+
+ACTIONS = {
+    "pause": admin_api.pause_task,
+    "resume": admin_api.resume_task,
+    "run": admin_api.run_task,
+    "reset-retries": admin_api.reset_retries,
+}
+FORM_FIELDS = ("name", "handler", "schedule", "timezone", "description", "params", "maxRetries", "retryDelay")
+
+
+def _store() -> TaskStore:
+    ext = state()
+    return TaskStore(ext.connection, ext.settings.missed_grace)
+
+
+def _task(task_id: str) -> Task:
+    task = _store().get(task_id) if len(task_id) <= 200 else None
+    if task is None:
+        raise ApiError(404, "task_not_found", f"no scheduled task {task_id!r}")
+    return task
+
+
+def schedules() -> Response:
+    page, per_page = pagination()
+    status = request.args.get("status") or None
+    if status is not None and status not in STATUSES:
+        raise ApiError(400, "validation_error", f"status must be one of {', '.join(STATUSES)}")
+    search = (request.args.get("q") or "").strip()[:100] or None
+    tasks, total = _store().page(page, per_page, status, None, search)
+    now = datetime.now(UTC)
+    result = {"items": [t.to_api(now) for t in tasks], "total": total, "page": page, "per_page": per_page}
+    return render(
+        "schedules.html", "_schedules_figures.html", result=result, statuses=STATUSES, status=status, q=search
+    )
+
+
+def schedule_detail(task_id: str) -> Response:
+    task = _task(task_id)
+    page, per_page = pagination()
+    executions, total = ExecutionLog(state().connection).page(task.id, page, per_page)
+    result = {"items": executions, "total": total, "page": page, "per_page": per_page}
+    return render(
+        "schedule_detail.html",
+        "_schedule_detail_figures.html",
+        task=task.to_api(datetime.now(UTC)),
+        result=result,
+    )
+
+
+def _form_body() -> tuple[dict[str, Any], list[dict[str, str]]]:
+    """The form as the API's JSON body; errors the form itself can see (params not JSON)."""
+    body: dict[str, Any] = {}
+    errors = []
+    for name in FORM_FIELDS:
+        raw = (request.form.get(name) or "").strip()
+        if not raw:
+            continue
+        if name == "params":
+            try:
+                body[name] = json.loads(raw)
+            except ValueError:
+                errors.append({"field": "params", "message": 'not valid JSON (write an object: {"a": 1})'})
+        elif name == "maxRetries" or name == "retryDelay":
+            body[name] = int(raw) if raw.isdigit() else raw
+        else:
+            body[name] = raw
+    body["allowOverlap"] = request.form.get("allowOverlap") == "on"
+    if request.form.get("backoff") in ("fixed", "exponential"):
+        body["backoff"] = request.form["backoff"]
+    return body, errors
+
+
+def _save(task: Task | None) -> BaseResponse | tuple[dict[str, Any], list[dict[str, str]]]:
+    """Validate the form as the API does and store it; on error, the form values and the messages."""
+    body, errors = _form_body()
+    if errors:
+        return body, errors
+    now = datetime.now(UTC)
+    store = _store()
+    try:
+        if task is None:
+            fields = TaskCreate.model_validate(body)
+            saved = store.create(admin_api._definition(fields, None, now), now, status="active")
+        else:
+            update = TaskUpdate.model_validate(body)
+            saved = store.update(task, admin_api._definition(update, task.definition, now), now)
+    except ValidationError as error:
+        api_error = validation_error(error)
+        return body, [{"field": d["field"], "message": d["message"]} for d in api_error.details or []]
+    except ApiError as error:
+        return body, [{"field": error.message.split(":", 1)[0], "message": error.message}]
+    except NameTaken:
+        return body, [{"field": "name", "message": f"name: a task named {body.get('name')!r} exists"}]
+    flash(f"saved scheduled task {saved.definition.name}")
+    return redirect(url_for("pages.schedule_detail", task_id=saved.id))
+
+
+def _form_page(values: dict[str, Any], errors: list[dict[str, str]], task_id: str | None) -> Response:
+    response = render(
+        "schedule_form.html",
+        values=values,
+        errors=errors,
+        task_id=task_id,
+        handlers=[spec.name for spec in registry],
+    )
+    if errors:
+        response.status_code = 400
+    return response
+
+
+def new_schedule() -> Any:
+    if request.method == "POST":
+        saved = _save(None)
+        if isinstance(saved, tuple):
+            return _form_page(*saved, None)
+        return saved
+    return _form_page({"timezone": "UTC", "backoff": "fixed"}, [], None)
+
+
+def edit_schedule(task_id: str) -> Any:
+    task = _task(task_id)
+    if request.method == "POST":
+        saved = _save(task)
+        if isinstance(saved, tuple):
+            return _form_page(*saved, task.id)
+        return saved
+    values = task.to_api(datetime.now(UTC))
+    values["params"] = json.dumps(values["params"]) if values["params"] else ""
+    return _form_page(values, [], task.id)
+
+
+def schedule_action(task_id: str, action: str) -> BaseResponse:
+    if action not in ACTIONS:
+        raise ApiError(404, "not_found", f"no action {action!r}; actions are {', '.join(ACTIONS)}")
+    ACTIONS[action](task_id)
+    flash(f"{action.replace('-', ' ')}: done")
+    back = request.form.get("back") or ""
+    if not (back.startswith("/dashboard/") and "//" not in back and "\\" not in back):
+        back = url_for("pages.schedule_detail", task_id=task_id)
+    return redirect(back)
+
+
+def register(bp: Blueprint) -> None:
+    bp.add_url_rule("/schedules", "schedules", schedules, methods=["GET"])
+    bp.add_url_rule("/schedules/new", "new_schedule", new_schedule, methods=["GET", "POST"])
+    bp.add_url_rule("/schedules/<task_id>", "schedule_detail", schedule_detail, methods=["GET"])
+    bp.add_url_rule("/schedules/<task_id>/edit", "edit_schedule", edit_schedule, methods=["GET", "POST"])
+    bp.add_url_rule("/schedules/<task_id>/<action>", "schedule_action", schedule_action, methods=["POST"])
