@@ -23,6 +23,7 @@ BUILTIN_MODULES = (
     "jobs.builtin.webhooks",
     "jobs.builtin.oauth",
     "jobs.builtin.email",
+    "jobs.builtin.maintenance",
 )
 
 

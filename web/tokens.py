@@ -17,6 +17,7 @@ from redis import Redis
 from rq.utils import as_text
 
 from jobs import keys
+from jobs.token_purge import purge_tokens
 
 ROLES = ("viewer", "admin")
 REVOKED_RETENTION = timedelta(days=90)  # revoked tokens stay listed this long, for audit
@@ -112,21 +113,9 @@ class TokenStore:
         return record
 
     def purge(self, now: datetime) -> int:
-        """Delete expired tokens and tokens revoked more than 90 days ago; return how many."""
-        removed = 0
-        for record in self.all():
-            expired = record.expires_at is not None and datetime.fromisoformat(record.expires_at) <= now
-            old_revoked = (
-                record.revoked_at is not None
-                and datetime.fromisoformat(record.revoked_at) + REVOKED_RETENTION <= now
-            )
-            if (expired and record.revoked_at is None) or old_revoked:
-                with self.connection.pipeline() as pipe:
-                    pipe.hdel(keys.TOKENS, record.id)
-                    pipe.hdel(keys.TOKEN_INDEX, record.digest)
-                    pipe.execute()
-                removed += 1
-        return removed
+        """Delete expired tokens and tokens revoked more than 90 days ago; return how many.
+        (The logic lives in :mod:`jobs.token_purge`, which the maintenance jobs run.)"""
+        return purge_tokens(self.connection, now, revoked_retention=REVOKED_RETENTION)
 
     def authenticate(self, secret: str, now: datetime) -> Principal | None:
         """The principal for a presented secret, or None when it is unknown, expired or revoked."""

@@ -11,10 +11,19 @@ from types import ModuleType
 
 from flask import Blueprint, request
 
-from web.api import breakers, integrations, jobs, openapi, queues, tasks, tokens, webhooks
+from web.api import breakers, health_metrics, integrations, jobs, openapi, queues, tasks, tokens, webhooks
 from web.auth import enforce_api_access
 
-RESOURCE_MODULES: list[ModuleType] = [jobs, tasks, queues, tokens, webhooks, breakers, integrations]
+RESOURCE_MODULES: list[ModuleType] = [
+    jobs,
+    tasks,
+    queues,
+    tokens,
+    webhooks,
+    breakers,
+    integrations,
+    health_metrics,
+]
 
 
 def extra_openapi_modules() -> list[ModuleType]:

@@ -1,0 +1,52 @@
+"""GET /api/v1/health/metrics: the health time series the maintenance job samples every 5 minutes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, request
+from pydantic import BaseModel
+
+from jobs.health_metrics import recent
+from web.api.openapi import READ_ERRORS, errors, json_response, list_of, operation, query_param
+from web.errors import ApiError
+from web.extension import state
+
+MAX_LIMIT = 2016
+
+
+class HealthSample(BaseModel):
+    at: float
+    used_memory: int | None
+    used_memory_peak: int | None
+    keys: int
+    ops_per_sec: int | None
+    total_commands_processed: int | None
+    connected_clients: int | None
+    queue_depths: dict[str, int]
+
+
+def health_metrics() -> Response:
+    raw = request.args.get("limit", "288")
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
+        raise ApiError(400, "validation_error", f"limit: expected a whole number from 1 to {MAX_LIMIT}")
+    return jsonify({"items": recent(state().connection, int(raw))})
+
+
+def register(bp: Blueprint) -> None:
+    bp.add_url_rule("/health/metrics", "health_metrics", health_metrics, methods=["GET"])
+
+
+OPENAPI_MODELS = (HealthSample,)
+
+
+def openapi_paths() -> dict[str, Any]:
+    return {
+        "/api/v1/health/metrics": {
+            "get": operation(
+                "Health samples (Redis memory, keys, ops, queue depths), newest first",
+                {"200": json_response(list_of(HealthSample), "Samples"), **errors(400, *READ_ERRORS)},
+                parameters=[query_param("limit", {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT})],
+            )
+        }
+    }
