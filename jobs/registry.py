@@ -18,12 +18,15 @@ from jobs.retry import RetryPolicy
 F = TypeVar("F", bound=Callable[..., Any])
 
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_-]*)+$")
+# built-in task modules; jobs.metrics and jobs.alerts also subscribe to job hooks, which every worker needs
 BUILTIN_MODULES = (
     "jobs.builtin.system",
     "jobs.builtin.webhooks",
     "jobs.builtin.oauth",
     "jobs.builtin.email",
     "jobs.builtin.maintenance",
+    "jobs.metrics",
+    "jobs.alerts",
 )
 
 
