@@ -196,3 +196,24 @@ def test_revoked_integration_notifies_the_owner_by_email_and_webhook(env, connec
     assert inbox.recipients == [["owner@example.com"]] and "acme" in message["Subject"]
     event = hooks.requests[0].json()
     assert event["type"] == "integration.revoked" and event["payload"]["integration_id"] == created["id"]
+
+
+@pytest.mark.parametrize(
+    "env", [{"BREAKER_FAILURE_THRESHOLD": "1", "BREAKER_RECOVERY_TIMEOUT": "30"}], indirect=True
+)
+def test_refresh_is_deferred_while_the_providers_breaker_is_open(env, connection):
+    from jobs.breaker import Breaker
+    from jobs.targets import host_of
+
+    settings, api = env
+    with serve(issue_tokens) as provider:
+        created = register(api, provider.url + "/token", expires_in=60)  # due now
+        Breaker(connection, settings, host_of(provider.url)).failure()  # another job saw the host fail
+        drive(
+            connection, settings, lambda: refresh_job_id(created["id"]) in scheduled(connection), timeout=10
+        )
+        assert provider.requests == []  # not called while open
+    job = Job.fetch(refresh_job_id(created["id"]), connection=connection)
+    assert job.retries_left == 3  # deferred, no retry spent
+    assert 28 <= scheduled(connection)[job.id] - time.time() <= 32  # until the breaker may half-open
+    assert job.latest_result().return_value["deferred"] == "circuit breaker open"
