@@ -1,6 +1,6 @@
 """Code-declared schedules (``@task(..., schedule=...)`` / ``declare(...)``) synced into the task store.
 
-Every declaration becomes the task ``declared-<name>``: a stable id, so a restart, or several web and
+Every declaration becomes the task ``declared-<name>`` (see :func:`task_id`): a stable id, so a restart, or several web and
 scheduler processes syncing at once, update one task instead of creating copies. A declaration whose
 definition changed is updated in place (its history and counters stay); a task of source ``declared``
 that no longer has a declaration is deleted. ``SCHEDULE_<NAME>=...`` overrides a declared schedule and
@@ -11,6 +11,7 @@ sync unless a run is already pending.
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -37,7 +38,8 @@ class SyncReport:
 
 
 def task_id(declared: DeclaredSchedule) -> str:
-    return f"declared-{declared.name}"
+    """``declared-<name>`` with characters RQ refuses in job ids (``.`` among them) as ``-``."""
+    return "declared-" + re.sub(r"[^A-Za-z0-9_-]", "-", declared.name)
 
 
 def definition_of(declared: DeclaredSchedule, schedule: str) -> Definition:

@@ -48,7 +48,12 @@ def test_sync_is_idempotent_and_removes_stale(connection: Redis, settings: Setti
 
 def test_environment_overrides_and_turns_off(connection: Redis, redis_url: str) -> None:
     now = datetime.now(UTC)
-    env = {**TEST_ENV, "REDIS_URL": redis_url, "SCHEDULE_WEBHOOK_RETRY_SWEEP": "*/10 * * * *", "SCHEDULE_WARM_CACHE": "off"}
+    env = {
+        **TEST_ENV,
+        "REDIS_URL": redis_url,
+        "SCHEDULE_WEBHOOK_RETRY_SWEEP": "*/10 * * * *",
+        "SCHEDULE_WARM_CACHE": "off",
+    }
     declared.sync(connection, tasks_with(SWEEP, BOOT), load_settings(env), now)
     store = TaskStore(connection)
     assert store.get("declared-webhook-retry-sweep").definition.schedule == "*/10 * * * *"  # type: ignore[union-attr]
@@ -69,3 +74,12 @@ def test_bad_declaration_is_skipped(connection: Redis, settings: Settings) -> No
     broken = DeclaredSchedule("broken", "system.echo", "61 * * * *")
     report = declared.sync(connection, tasks_with(broken, SWEEP), settings, datetime.now(UTC))
     assert report is not None and report.skipped == ["broken"] and report.created == ["webhook-retry-sweep"]
+
+
+def test_dotted_names_make_valid_job_ids(connection: Redis, settings: Settings) -> None:
+    from scheduler.engine import Engine
+
+    dotted = DeclaredSchedule("reports.nightly-run", "system.echo", "@after 0s")
+    declared.sync(connection, tasks_with(dotted), settings, datetime.now(UTC))
+    assert TaskStore(connection).get("declared-reports-nightly-run") is not None
+    assert Engine(connection, settings).fire_due() == 1

@@ -21,7 +21,8 @@ def _openapi_path(rule: str) -> str:
 def _app_routes(app: Flask) -> set[tuple[str, str]]:
     routes = set()
     for rule in app.url_map.iter_rules():
-        if rule.rule in IGNORED or not (rule.rule.startswith("/api/v1") or rule.rule == "/healthz"):
+        documented = rule.rule.startswith(("/api/v1", "/admin/scheduler")) or rule.rule == "/healthz"
+        if rule.rule in IGNORED or not documented:
             continue
         for method in rule.methods or ():
             if method not in ("HEAD", "OPTIONS"):

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from web.admin.schemas import DeadLetter, ExecutionView, SchedulerHealth, TaskCreate, TaskUpdate, TaskView
+from web.admin.schemas import (
+    DeadLetter,
+    ExecutionView,
+    ScheduledTaskCreate,
+    ScheduledTaskUpdate,
+    ScheduledTaskView,
+    SchedulerHealth,
+)
 from web.api.openapi import (
     READ_ERRORS,
     WRITE_ERRORS,
@@ -17,7 +24,14 @@ from web.api.openapi import (
     ref,
 )
 
-OPENAPI_MODELS = (TaskCreate, TaskUpdate, TaskView, ExecutionView, SchedulerHealth, DeadLetter)
+OPENAPI_MODELS = (
+    ScheduledTaskCreate,
+    ScheduledTaskUpdate,
+    ScheduledTaskView,
+    ExecutionView,
+    SchedulerHealth,
+    DeadLetter,
+)
 
 PAGING = [
     query_param("page", {"type": "integer", "minimum": 1}, "1-based page"),
@@ -37,7 +51,10 @@ def _action(summary: str, status: int = 200) -> dict[str, Any]:
     return {
         "post": operation(
             summary,
-            {str(status): json_response(ref(TaskView), "The task"), **errors(401, 403, 404, 409, 503)},
+            {
+                str(status): json_response(ref(ScheduledTaskView), "The task"),
+                **errors(401, 403, 404, 409, 503),
+            },
             parameters=[path_param("task_id")],
         )
     }
@@ -50,7 +67,7 @@ def openapi_paths() -> dict[str, Any]:
             "get": operation(
                 "Scheduled tasks, paginated, filtered by status, handler or name",
                 {
-                    "200": json_response(list_of(TaskView, paginated=True), "Tasks"),
+                    "200": json_response(list_of(ScheduledTaskView, paginated=True), "Tasks"),
                     **errors(400, *READ_ERRORS),
                 },
                 parameters=[
@@ -62,8 +79,8 @@ def openapi_paths() -> dict[str, Any]:
             ),
             "post": operation(
                 "Create a scheduled task",
-                {"201": json_response(ref(TaskView), "Created"), **errors(*WRITE_ERRORS, 409)},
-                TaskCreate,
+                {"201": json_response(ref(ScheduledTaskView), "Created"), **errors(*WRITE_ERRORS, 409)},
+                ScheduledTaskCreate,
             ),
         },
         "/admin/scheduler/health": {
@@ -92,13 +109,13 @@ def openapi_paths() -> dict[str, Any]:
         "/admin/scheduler/{task_id}": {
             "get": operation(
                 "A task",
-                {"200": json_response(ref(TaskView), "The task"), **errors(*READ_ERRORS, 404)},
+                {"200": json_response(ref(ScheduledTaskView), "The task"), **errors(*READ_ERRORS, 404)},
                 parameters=task,
             ),
             "put": operation(
                 "Change a task (only the fields given)",
-                {"200": json_response(ref(TaskView), "Updated"), **errors(*WRITE_ERRORS, 404, 409)},
-                TaskUpdate,
+                {"200": json_response(ref(ScheduledTaskView), "Updated"), **errors(*WRITE_ERRORS, 404, 409)},
+                ScheduledTaskUpdate,
                 parameters=task,
             ),
             "delete": operation(

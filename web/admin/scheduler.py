@@ -17,7 +17,7 @@ from scheduler.cron import ScheduleError
 from scheduler.executions import EXECUTION_STATUSES, ExecutionLog
 from scheduler.runner import enqueue_run
 from scheduler.store import STATUSES, Definition, NameTaken, Task, TaskStore, ms
-from web.admin.schemas import TaskCreate, TaskFields, TaskUpdate
+from web.admin.schemas import ScheduledTaskCreate, ScheduledTaskFields, ScheduledTaskUpdate
 from web.api.body import parse_body
 from web.auth import enforce_api_access
 from web.errors import ApiError
@@ -57,7 +57,7 @@ def _task(task_id: str) -> Task:
     return task
 
 
-def _definition(fields: TaskFields, base: Definition | None, now: datetime) -> Definition:
+def _definition(fields: ScheduledTaskFields, base: Definition | None, now: datetime) -> Definition:
     """Merge ``fields`` over ``base`` and check what pydantic cannot: handler, schedule, time zone."""
     given = fields.model_dump(exclude_unset=True)
     current: dict[str, Any] = {
@@ -111,7 +111,7 @@ def list_tasks() -> Response:
 
 
 def create_task() -> Response:
-    body = parse_body(TaskCreate)
+    body = parse_body(ScheduledTaskCreate)
     now = _now()
     definition = _definition(body, None, now)
     try:
@@ -130,7 +130,7 @@ def get_task(task_id: str) -> Response:
 
 def update_task(task_id: str) -> Response:
     task = _task(task_id)
-    body = parse_body(TaskUpdate)
+    body = parse_body(ScheduledTaskUpdate)
     now = _now()
     store = _store()
     try:

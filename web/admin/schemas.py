@@ -26,7 +26,7 @@ def _delay_ms(value: Any) -> int:
     return value
 
 
-class TaskFields(BaseModel):
+class ScheduledTaskFields(BaseModel):
     """Fields shared by create and update; all optional here, required ones enforced on create."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
@@ -66,7 +66,7 @@ class TaskFields(BaseModel):
         return value
 
 
-class TaskCreate(TaskFields):
+class ScheduledTaskCreate(ScheduledTaskFields):
     """POST /admin/scheduler: ``name``, ``handler`` and ``schedule`` are required."""
 
     name: str = Field(pattern=NAME_PATTERN)
@@ -74,7 +74,7 @@ class TaskCreate(TaskFields):
     schedule: str = Field(min_length=1, max_length=200)
 
 
-class TaskUpdate(TaskFields):
+class ScheduledTaskUpdate(ScheduledTaskFields):
     """PUT /admin/scheduler/<id>: the fields to change."""
 
 
@@ -86,7 +86,7 @@ class LastExecution(BaseModel):
     attempt: int | None = None
 
 
-class TaskView(BaseModel):
+class ScheduledTaskView(BaseModel):
     id: str
     name: str
     description: str

@@ -104,7 +104,10 @@ def document(modules: Iterable[ModuleType] | None = None) -> dict[str, Any]:
             for path, ops in module.openapi_paths().items():
                 paths.setdefault(path, {}).update(ops)
     components: dict[str, Any] = {}
+    named: dict[str, type[BaseModel]] = {}
     for model in models:
+        if named.setdefault(model.__name__, model) is not model:
+            raise ValueError(f"two OpenAPI models are named {model.__name__}: rename one")
         schema = model.model_json_schema(ref_template=REF)
         components.update(schema.pop("$defs", {}))
         components[model.__name__] = schema
