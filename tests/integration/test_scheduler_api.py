@@ -323,3 +323,38 @@ def test_viewer_reads_but_cannot_change(api: ApiClient, app) -> None:  # type: i
     assert viewer.post(f"/admin/scheduler/{task['id']}/actions/pause").status_code == 403
     assert ApiClient(app.test_client(), None).get("/admin/scheduler").status_code == 401
     assert datetime.now(UTC)
+
+
+def test_status_is_running_while_the_run_executes(api: ApiClient, connection: Redis, engine: Engine) -> None:
+    import threading
+
+    task = create(api, name="sleepy", handler="system.sleep", params={"seconds": 1})
+    engine.clock.catch_up()  # type: ignore[attr-defined]
+    engine.fire_due()
+    seen: set[str] = set()
+    done = threading.Event()
+
+    def watch() -> None:  # the worker needs the main thread (signals), so the watcher gets its own
+        while not done.is_set():
+            seen.add(api.get(f"/admin/scheduler/{task['id']}").get_json()["status"])
+            time.sleep(0.05)
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    run_worker(connection)
+    done.set()
+    watcher.join()
+    assert "running" in seen
+    assert api.get(f"/admin/scheduler/{task['id']}").get_json()["status"] == "completed"
+
+
+def test_a_run_lost_with_its_worker_does_not_block_the_next(
+    api: ApiClient, connection: Redis, engine: Engine, clock: Clock
+) -> None:
+    from scheduler.store import TaskStore
+
+    task = create(api, name="orphan", schedule="@every 1s", handler="system.echo", params={})
+    TaskStore(connection).set_fields(task["id"], status="running", currentJob="sched-gone-1")
+    clock.catch_up()
+    clock.now += 1.001
+    assert engine.fire_due() == 1  # the vanished job does not count as still running
