@@ -96,3 +96,46 @@ def test_two_schedulers_fire_each_occurrence_once_and_fail_over(
     assert all(e["lateness"] is None or e["lateness"] >= 0 for e in executions)
     runs = [r.decode() for r in connection.lrange("test:runs", 0, -1)]
     assert len(runs) == len(set(runs)) == len(occurrences), "a run executed twice"
+
+
+def test_hundred_every_second_tasks_through_a_leader_kill(connection: Redis, settings: Settings) -> None:
+    from datetime import UTC, datetime
+
+    from scheduler.store import Definition, TaskStore
+
+    store = TaskStore(connection)
+    now = datetime.now(UTC)
+    ids = [
+        store.create(Definition(f"c{i}", "system.noop", "* * * * * *", allow_overlap=True), now).id
+        for i in range(100)
+    ]
+    processes = [start("scheduler", settings), start("scheduler", settings)]
+    try:
+        first_leader = wait_for(lambda: leader(connection), 30)
+        wait_for(lambda: connection.hlen(keys.SCHEDULER_HEARTBEATS) == 2, 30)
+        time.sleep(2.5)
+        os.kill(pid_of(connection, first_leader), signal.SIGKILL)
+        killed_at = time.time()
+        wait_for(lambda: (now_leading := leader(connection)) and now_leading != first_leader, 10)
+        takeover = time.time() - killed_at
+        time.sleep(2.5)
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                process.terminate()
+        for process in processes:
+            process.wait(timeout=30)
+    job_ids = [raw.decode() for raw in connection.lrange("rq:queue:default", 0, -1)]
+    assert len(job_ids) == len(set(job_ids)), "a job was pushed twice"
+    per_task: dict[str, list[int]] = {task_id: [] for task_id in ids}
+    for job_id in job_ids:
+        task_id, occurrence = job_id.removeprefix("sched-").rsplit("-", 1)
+        per_task[task_id].append(int(occurrence))
+    for occurrences in per_task.values():
+        occurrences.sort()
+        assert len(occurrences) >= 4
+        assert all(o % 1000 == 0 for o in occurrences)
+        gaps = [b - a for a, b in itertools.pairwise(occurrences)]
+        assert all(gap == 1000 or gap <= (LEASE + 2) * 1000 for gap in gaps)
+    print(f"takeover after SIGKILL: {takeover:.2f}s (lease {LEASE}s)")
+    assert takeover <= LEASE + 1.5
