@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-import pytest
 from redis import Redis
 
 from jobs import health_metrics
@@ -34,10 +33,6 @@ def test_declared_builtin_schedules_sync_with_seed_times_and_env_overrides(redis
     assert by_name["maintenance.collect_health_metrics"]["schedule"] == "EVERY_5_MINUTES"
 
 
-@pytest.mark.xfail(
-    reason="scheduler/declared.py ids ('declared-<task name>') contain dots, which RQ refuses in the job "
-    "ids built from them (reported to the lead)"
-)
 def test_a_declared_builtin_schedule_runs_now_from_the_scheduler_api(redis_url, connection) -> None:
     settings, api, by_name = synced(redis_url, connection)
     task = by_name["maintenance.collect_health_metrics"]
