@@ -27,6 +27,7 @@ from jobs.connection import connect
 from jobs.failures import EXCEPTION_HANDLERS
 from jobs.hooks import JobEvent, hooks
 from jobs.logs import setup_logging
+from jobs.prefork import PreforkWorker, prefork_options
 from jobs.registry import load_tasks
 from jobs.settings import Settings, load_or_exit
 
@@ -61,11 +62,15 @@ class HooksMixin:
 
 
 class TaskyardWorker(HooksMixin, Worker):
-    """RQ's forking worker with lifecycle hooks: the Procfile's worker class."""
+    """RQ's forking worker (a fork per job) with lifecycle hooks."""
 
 
 class TaskyardSimpleWorker(HooksMixin, SimpleWorker):
     """RQ's in-process worker with lifecycle hooks (tests, and debugging with breakpoints)."""
+
+
+class TaskyardPreforkWorker(HooksMixin, PreforkWorker):
+    """A forking worker whose work horse runs many jobs (:mod:`jobs.prefork`), with lifecycle hooks."""
 
 
 def _run_worker(
@@ -78,6 +83,7 @@ def _run_worker(
     task_modules: tuple[str, ...],
     burst: bool,
     logging_level: str,
+    worker_options: dict[str, Any] | None = None,
 ) -> None:
     """Child process body: RQ's ``worker_pool.run_worker`` minus ``with_scheduler``."""
     load_tasks(task_modules)
@@ -87,7 +93,7 @@ def _run_worker(
         queues,
         name=worker_name,
         connection=connection,
-        maintenance_interval=MAINTENANCE_INTERVAL,
+        **{"maintenance_interval": MAINTENANCE_INTERVAL, **(worker_options or {})},
         exception_handlers=EXCEPTION_HANDLERS,
     )
     worker.work(burst=burst, with_scheduler=False, logging_level=logging_level)
@@ -96,9 +102,16 @@ def _run_worker(
 class TaskyardWorkerPool(WorkerPool):
     """RQ's WorkerPool whose workers leave delayed-job scheduling to the scheduler process."""
 
-    def __init__(self, *args: Any, task_modules: tuple[str, ...] = (), **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        task_modules: tuple[str, ...] = (),
+        worker_options: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.task_modules = task_modules
+        self.worker_options = worker_options or {}
 
     def get_worker_process(
         self, name: str, burst: bool, _sleep: float = 0, logging_level: str = "INFO"
@@ -111,19 +124,22 @@ class TaskyardWorkerPool(WorkerPool):
                 "task_modules": self.task_modules,
                 "burst": burst,
                 "logging_level": logging_level,
+                "worker_options": self.worker_options,
             },
             name=f"Worker {name} (WorkerPool {self.name})",
         )
 
 
 def build_pool(settings: Settings) -> TaskyardWorkerPool:
-    """The pool the Procfile's ``worker`` runs: every configured queue, in priority order."""
+    """The pool the Procfile's ``worker`` runs: every configured queue, in priority order, each worker a
+    :class:`TaskyardPreforkWorker` (a long-lived, supervised work horse; see :mod:`jobs.prefork`)."""
     return TaskyardWorkerPool(
         settings.queues,
         connection=connect(settings),
         num_workers=settings.job_concurrency,
-        worker_class=TaskyardWorker,
+        worker_class=TaskyardPreforkWorker,
         task_modules=settings.task_modules,
+        worker_options=prefork_options(settings),
     )
 
 

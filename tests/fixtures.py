@@ -47,3 +47,68 @@ def record_run() -> str:
     assert job is not None
     job.connection.rpush("test:runs", job.id)
     return job.id
+
+
+# --- misbehaving jobs (issue 6: each must end failed with its reason while the worker keeps serving) ---
+_LEAKED: list[bytes] = []
+
+
+@task("tests.exit", retry=NO_RETRY)
+def exit_process(code: int = 3) -> None:
+    """Leave the process at once, as a C extension's abort or a stray ``os._exit`` would."""
+    os._exit(code)
+
+
+@task("tests.deaf_hang", retry=NO_RETRY, timeout=1)
+def deaf_hang(seconds: float = 60) -> None:
+    """Hang past the 1 s timeout with SIGALRM blocked, as a job stuck in C code would."""
+    import signal
+    import time
+
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
+    time.sleep(seconds)
+
+
+@task("tests.hang", retry=NO_RETRY, timeout=1)
+def hang(seconds: float = 60) -> None:
+    """Hang past the 1 s timeout in Python code (RQ's SIGALRM stops it)."""
+    import time
+
+    time.sleep(seconds)
+
+
+@task("tests.leak", retry=NO_RETRY)
+def leak(megabytes: int = 40) -> int:
+    """Keep ``megabytes`` alive in a module-level list after returning, as a leaking job does."""
+    _LEAKED.append(b"x" * (megabytes * 1_048_576))
+    return os.getpid()
+
+
+@task("tests.hog", retry=NO_RETRY)
+def hog(step_megabytes: int = 50) -> None:
+    """Allocate until the process's memory cap stops it."""
+    chunks = []
+    while True:
+        chunks.append(bytearray(step_megabytes * 1_048_576))
+
+
+@task("tests.unserialisable", retry=NO_RETRY)
+def unserialisable() -> object:
+    """Return something the result store cannot pickle."""
+    import threading
+
+    return threading.Lock()
+
+
+@task("tests.record", retry=RetryPolicy(max_retries=5, backoff="fixed", delay=0))
+def record(key: str, sleep: float = 0.0) -> int:
+    """Append this job's id to the Redis list ``key`` (the fault tests count runs), after ``sleep``."""
+    import time
+
+    from rq import get_current_job
+
+    if sleep:
+        time.sleep(sleep)
+    job = get_current_job()
+    assert job is not None
+    return int(job.connection.rpush(key, job.id))

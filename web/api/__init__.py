@@ -11,12 +11,24 @@ from types import ModuleType
 
 from flask import Blueprint, request
 
-from web.api import breakers, health_metrics, integrations, jobs, openapi, queues, tasks, tokens, webhooks
+from web.api import (
+    breakers,
+    health_metrics,
+    integrations,
+    jobs,
+    openapi,
+    queues,
+    stats,
+    tasks,
+    tokens,
+    webhooks,
+)
 from web.auth import enforce_api_access
 
 RESOURCE_MODULES: list[ModuleType] = [
     jobs,
     tasks,
+    stats,
     queues,
     tokens,
     webhooks,

@@ -1,0 +1,132 @@
+"""Plumbing for the fault tests: a private redis-server, the Procfile's processes, polling helpers."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TypeVar
+
+from redis import Redis
+from rq.job import Job
+
+from jobs.redis_server import RedisServer, free_port
+from tests.conftest import TEST_ENV
+
+ROOT = Path(__file__).resolve().parents[2]
+T = TypeVar("T")
+
+
+@contextmanager
+def private_redis(data_dir: Path, *, appendonly: bool = False, extra: tuple[str, ...] = ()) -> Iterator[RedisServer]:
+    """A redis-server of this test's own, with its data in ``data_dir``."""
+    server = RedisServer(free_port(), data_dir, appendonly=appendonly, extra_args=extra).start()
+    try:
+        yield server
+    finally:
+        server.stop(kill=True)
+
+
+class Proc:
+    """One Procfile process started by a test, in its own session so its children can be found."""
+
+    def __init__(self, module: str, url: str, log: Path, **env: str) -> None:
+        self.log = log
+        environment = {
+            "PATH": os.environ["PATH"],
+            "PYTHONPATH": str(ROOT),
+            **TEST_ENV,
+            "REDIS_URL": url,
+            "LOG_LEVEL": "INFO",
+            **env,
+        }
+        with open(log, "ab") as out:
+            self.popen = subprocess.Popen(
+                [sys.executable, "-m", module],
+                env=environment,
+                cwd=ROOT,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+
+    @property
+    def pid(self) -> int:
+        return self.popen.pid
+
+    def descendants(self) -> list[int]:
+        """Live (non-zombie) processes below this one."""
+        parents: dict[int, int] = {}
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                except OSError:
+                    continue
+                if fields[0] != "Z":
+                    parents[int(entry.name)] = int(fields[1])
+        found, frontier = [], [self.pid]
+        while frontier:
+            pid = frontier.pop()
+            children = [p for p, parent in parents.items() if parent == pid]
+            found.extend(children)
+            frontier.extend(children)
+        return found
+
+    def stop(self, timeout: float = 30) -> int:
+        """SIGTERM, wait, then SIGKILL the whole session; returns the exit status."""
+        if self.popen.poll() is None:
+            self.popen.terminate()
+        try:
+            self.popen.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            pass
+        self.kill()
+        return self.popen.returncode
+
+    def kill(self) -> None:
+        for pid in [*self.descendants(), self.pid]:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        try:
+            os.killpg(self.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        self.popen.wait(timeout=10)
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+
+def wait_for(predicate: Callable[[], T], timeout: float, what: str, every: float = 0.05) -> T:
+    """Poll ``predicate`` until it returns something truthy; fail naming ``what`` after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(every)
+
+
+def statuses(connection: Redis, ids: list[str]) -> list[str]:
+    """Each job's status ("gone" when its hash has vanished), in one round trip."""
+    with connection.pipeline(transaction=False) as pipe:
+        for job_id in ids:
+            pipe.hget(Job.key_for(job_id), "status")
+        return [(raw or b"gone").decode() for raw in pipe.execute()]
+
+
+def failure_reason(connection: Redis, job_id: str) -> str:
+    """The error text RQ stored for the job's last attempt."""
+    job = Job.fetch(job_id, connection=connection)
+    result = job.latest_result()
+    return (result.exc_string if result and result.exc_string else "") + str(job.meta.get("last_error", ""))
