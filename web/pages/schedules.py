@@ -20,7 +20,7 @@ from jobs.registry import registry
 from scheduler.executions import ExecutionLog
 from scheduler.store import STATUSES, NameTaken, Task, TaskStore
 from web.admin import scheduler as admin_api
-from web.admin.schemas import TaskCreate, TaskUpdate
+from web.admin.schemas import ScheduledTaskCreate, ScheduledTaskUpdate
 from web.errors import ApiError, validation_error
 from web.extension import state
 from web.pages import pagination, render
@@ -105,10 +105,10 @@ def _save(task: Task | None) -> BaseResponse | tuple[dict[str, Any], list[dict[s
     store = _store()
     try:
         if task is None:
-            fields = TaskCreate.model_validate(body)
+            fields = ScheduledTaskCreate.model_validate(body)
             saved = store.create(admin_api._definition(fields, None, now), now, status="active")
         else:
-            update = TaskUpdate.model_validate(body)
+            update = ScheduledTaskUpdate.model_validate(body)
             saved = store.update(task, admin_api._definition(update, task.definition, now), now)
     except ValidationError as error:
         api_error = validation_error(error)
