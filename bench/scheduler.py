@@ -20,7 +20,8 @@ from bench.common import percentile, spawn, stop, table, wait_until
 from jobs.registry import load_tasks
 from jobs.settings import load_settings
 from scheduler.engine import Engine
-from scheduler.store import Definition, TaskStore
+from scheduler.store import TaskStore
+from scheduler.tasks import Definition
 
 NOOP = "jobs.builtin.system.noop"
 

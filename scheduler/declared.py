@@ -22,7 +22,8 @@ from jobs import keys
 from jobs.registry import DeclaredSchedule, TaskRegistry
 from jobs.settings import Settings
 from scheduler.cron import ScheduleError
-from scheduler.store import Definition, NameTaken, TaskStore, ms
+from scheduler.store import NameTaken, TaskStore
+from scheduler.tasks import Definition, ms
 
 log = logging.getLogger("taskyard.scheduler.declared")
 

@@ -47,7 +47,8 @@ from scheduler.cron import ScheduleError
 from scheduler.executions import ExecutionLog
 from scheduler.leader import Lease
 from scheduler.runner import build_run, enqueue_runs, job_id_for
-from scheduler.store import Task, TaskStore, ms
+from scheduler.store import TaskStore
+from scheduler.tasks import Task, ms
 
 log = logging.getLogger("taskyard.scheduler")
 

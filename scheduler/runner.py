@@ -26,7 +26,8 @@ from jobs.registry import registry
 from jobs.settings import Settings
 from scheduler.executions import ExecutionLog
 from scheduler.health import deadline, expect
-from scheduler.store import Task, TaskStore, ms
+from scheduler.store import TaskStore
+from scheduler.tasks import Task, ms
 
 RUNNER = "scheduler.runner.run_scheduled"
 RESULT_SUMMARY_CHARS = 1000  # how much of a run's result the history keeps

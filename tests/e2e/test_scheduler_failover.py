@@ -101,7 +101,8 @@ def test_two_schedulers_fire_each_occurrence_once_and_fail_over(
 def test_hundred_every_second_tasks_through_a_leader_kill(connection: Redis, settings: Settings) -> None:
     from datetime import UTC, datetime
 
-    from scheduler.store import Definition, TaskStore
+    from scheduler.store import TaskStore
+    from scheduler.tasks import Definition
 
     store = TaskStore(connection)
     now = datetime.now(UTC)

@@ -11,7 +11,8 @@ from jobs.redis_server import RedisServer, free_port
 from jobs.settings import load_settings
 from scheduler.engine import Engine
 from scheduler.executions import ExecutionLog
-from scheduler.store import Definition, TaskStore
+from scheduler.store import TaskStore
+from scheduler.tasks import Definition
 from tests.conftest import TEST_ENV
 
 

@@ -16,7 +16,8 @@ from jobs.registry import registry
 from scheduler.cron import ScheduleError
 from scheduler.executions import EXECUTION_STATUSES, ExecutionLog
 from scheduler.runner import enqueue_run
-from scheduler.store import STATUSES, Definition, NameTaken, Task, TaskStore, ms
+from scheduler.store import NameTaken, TaskStore
+from scheduler.tasks import STATUSES, Definition, Task, ms
 from web.admin.schemas import ScheduledTaskCreate, ScheduledTaskFields, ScheduledTaskUpdate
 from web.api.body import parse_body
 from web.auth import enforce_api_access

@@ -18,7 +18,8 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from jobs.registry import registry
 from scheduler.executions import ExecutionLog
-from scheduler.store import STATUSES, NameTaken, Task, TaskStore
+from scheduler.store import NameTaken, TaskStore
+from scheduler.tasks import STATUSES, Task
 from web.admin import scheduler as admin_api
 from web.admin.schemas import ScheduledTaskCreate, ScheduledTaskUpdate
 from web.errors import ApiError, validation_error
