@@ -6,9 +6,8 @@ Rules (thresholds from settings):
   job events, seed 004's "failed > 10") within a fixed window of ``ALERT_WINDOW`` seconds. Counted by
   a job-hook subscriber in the worker: one INCR per failure on a per-task, per-window counter.
 * **missed schedule**: a recurring scheduled task past the deadline the scheduler expects its next
-  success by (``taskyard:sched:expected``), checked every minute by the declared ``alerts.check_missed``
-  task. ``jobs`` may not import ``scheduler``, so this reads the scheduler's key (named in
-  :mod:`jobs.keys`) rather than calling ``scheduler.health``.
+  success by. The scheduler leader detects these (``scheduler/health.py``) and hands them to
+  :func:`alert_missed` every few seconds; ``jobs`` never reads the scheduler's keys itself.
 
 Each alert fires **once per window**, not once per failure: :func:`fire_once` claims
 ``taskyard:alert:fired:<rule>:<subject>:<window index>`` with ``SET NX EX window``; only the process
@@ -25,20 +24,19 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import requests
 from redis import Redis
-from rq.utils import as_text
 
 from jobs import keys
-from jobs.connection import scored
-from jobs.context import job_connection, job_settings
+from jobs.context import job_settings
 from jobs.enqueue import JobRequest, enqueue
 from jobs.hooks import JobEvent, on
 from jobs.registry import task
-from jobs.retry import NO_RETRY, RetryPolicy
+from jobs.retry import RetryPolicy
 from jobs.settings import Settings
 
 log = logging.getLogger("taskyard.alerts")
@@ -115,16 +113,15 @@ def alert_on_failures(event: JobEvent) -> None:
     count_failure(event.job.connection, job_settings(), event.task)
 
 
-def missed_schedule_alerts(connection: Redis, settings: Settings, now: float | None = None) -> list[str]:
-    """Fire one alert per window for each recurring scheduled task past its deadline; return their names."""
+def alert_missed(
+    connection: Redis, settings: Settings, missed: Iterable[tuple[str, str, float]], now: float | None = None
+) -> list[str]:
+    """Fire one alert per window for each (task id, task name, deadline) the scheduler found missed;
+    return the names alerted now."""
     now = time.time() if now is None else now
     fired = []
-    for task_id, deadline in scored(
-        connection.zrangebyscore(keys.SCHED_EXPECTED, "-inf", now, withscores=True)
-    ):
-        raw_name = connection.hget(keys.sched_task(task_id), "name")
-        name = as_text(raw_name) if raw_name else task_id
-        overdue = int(now - float(deadline))
+    for task_id, name, deadline in missed:
+        overdue = int(now - deadline)
         alert = Alert(
             rule="missed_schedule",
             subject=task_id,
@@ -169,14 +166,3 @@ def deliver(alert: dict[str, Any]) -> dict[str, Any]:
     )
     response.raise_for_status()
     return {"webhook": response.status_code}
-
-
-@task(
-    "alerts.check_missed",
-    retry=NO_RETRY,
-    schedule="@every 1m",
-    description="Alert (once per ALERT_WINDOW) on recurring scheduled tasks that missed their schedule.",
-)
-def check_missed() -> dict[str, Any]:
-    """The declared schedule that drives the missed-schedule rule."""
-    return {"alerted": missed_schedule_alerts(job_connection(), job_settings())}

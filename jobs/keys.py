@@ -65,7 +65,6 @@ SCHED_EXECUTION_ORDER = PREFIX + "sched:execution-order:{id}"  # zset: execution
 SCHED_DEAD = PREFIX + "sched:dead"  # zset: RQ job id of a run that exhausted its retries -> failed at
 SCHED_SYNC_LOCK = PREFIX + "sched:sync-lock"  # string with TTL: one process syncs declared schedules
 SCHED_EXPECTED = PREFIX + "sched:expected"  # zset: recurring task id -> deadline for its next success
-SCHED_MISSED_ALERT = PREFIX + "sched:missed-alert:{id}"  # string with TTL: one missed-run alert a window
 
 
 def sched_task(task_id: str) -> str:

@@ -38,10 +38,6 @@ DEFAULT_WORKER_RECYCLE_JOBS = 1000  # jobs one work horse runs before it is repl
 DEFAULT_WORKER_RECYCLE_RSS_MB = 512  # a work horse above this RSS after a job is replaced
 DEFAULT_JOB_MEMORY_LIMIT_MB = 2048  # how far a job may grow its process (beyond: MemoryError); 0 = no cap
 DEFAULT_JOB_ABANDON_AFTER = 10  # seconds without a heartbeat after which a started job is retried/failed
-DEFAULT_WORKER_RECYCLE_JOBS = 1000  # jobs one work horse runs before it is replaced (0 = never)
-DEFAULT_WORKER_RECYCLE_RSS_MB = 512  # a work horse above this RSS after a job is replaced
-DEFAULT_JOB_MEMORY_LIMIT_MB = 2048  # how far a job may grow its process (beyond: MemoryError); 0 = no cap
-DEFAULT_JOB_ABANDON_AFTER = 10  # seconds without a heartbeat after which a started job is retried/failed
 # built-in jobs (issue 4): webhooks, OAuth integrations, breakers, rate limits, email, maintenance
 DEFAULT_WEBHOOK_RETRY_SCHEDULE = (60.0, 300.0, 900.0, 3600.0, 21600.0)  # seconds before each webhook retry
 DEFAULT_WEBHOOK_RETRY_INTERVAL_MINUTES = 5  # minutes between sweeps for stranded webhook retries
@@ -99,10 +95,6 @@ class Settings:
     heartbeat_stale: int = DEFAULT_HEARTBEAT_STALE
     web_concurrency: int = DEFAULT_WEB_CONCURRENCY
     task_modules: tuple[str, ...] = DEFAULT_TASK_MODULES
-    worker_recycle_jobs: int = DEFAULT_WORKER_RECYCLE_JOBS
-    worker_recycle_rss_mb: int = DEFAULT_WORKER_RECYCLE_RSS_MB
-    job_memory_limit_mb: int = DEFAULT_JOB_MEMORY_LIMIT_MB
-    job_abandon_after: int = DEFAULT_JOB_ABANDON_AFTER
     worker_recycle_jobs: int = DEFAULT_WORKER_RECYCLE_JOBS
     worker_recycle_rss_mb: int = DEFAULT_WORKER_RECYCLE_RSS_MB
     job_memory_limit_mb: int = DEFAULT_JOB_MEMORY_LIMIT_MB
@@ -370,10 +362,6 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         heartbeat_stale=_int(env, "HEARTBEAT_STALE", DEFAULT_HEARTBEAT_STALE, minimum=1),
         web_concurrency=_int(env, "WEB_CONCURRENCY", DEFAULT_WEB_CONCURRENCY, minimum=1),
         task_modules=_modules(env),
-        worker_recycle_jobs=_int(env, "WORKER_RECYCLE_JOBS", DEFAULT_WORKER_RECYCLE_JOBS),
-        worker_recycle_rss_mb=_int(env, "WORKER_RECYCLE_RSS_MB", DEFAULT_WORKER_RECYCLE_RSS_MB, minimum=16),
-        job_memory_limit_mb=_int(env, "JOB_MEMORY_LIMIT_MB", DEFAULT_JOB_MEMORY_LIMIT_MB),
-        job_abandon_after=_int(env, "JOB_ABANDON_AFTER", DEFAULT_JOB_ABANDON_AFTER, minimum=2),
         worker_recycle_jobs=_int(env, "WORKER_RECYCLE_JOBS", DEFAULT_WORKER_RECYCLE_JOBS),
         worker_recycle_rss_mb=_int(env, "WORKER_RECYCLE_RSS_MB", DEFAULT_WORKER_RECYCLE_RSS_MB, minimum=16),
         job_memory_limit_mb=_int(env, "JOB_MEMORY_LIMIT_MB", DEFAULT_JOB_MEMORY_LIMIT_MB),

@@ -40,6 +40,7 @@ from rq.scheduler import RQScheduler
 from rq.utils import as_text
 
 from jobs import keys
+from jobs.alerts import alert_missed
 from jobs.registry import UnknownTask, registry
 from jobs.settings import Settings
 from scheduler import declared, health
@@ -241,20 +242,20 @@ class Engine:
         self._rq.enqueue_scheduled_jobs()
 
     def check_missed(self) -> None:
-        """Every MISSED_CHECK_EVERY seconds, alert (once a period) on recurring tasks past their deadline."""
+        """Every MISSED_CHECK_EVERY seconds, alert (once per ALERT_WINDOW) on tasks past their deadline."""
         now = self.clock()
         if now - self._last_missed_check < MISSED_CHECK_EVERY:
             return
         self._last_missed_check = now
-        now_dt = datetime.fromtimestamp(now, UTC)
-        for task_id, overdue_since in health.missed(self.connection, now_dt):
-            task = self.tasks.get(task_id)
-            if task is None:
-                health.expect(self.connection, task_id, None)
-                continue
-            period = task.schedule(now_dt).period(now_dt)
-            window = period.total_seconds() if period else 3600
-            health.alert_once(self.connection, task_id, task.definition.name, overdue_since, window)
+        overdue = health.missed(self.connection, datetime.fromtimestamp(now, UTC))
+        if not overdue:
+            return
+        tasks = {task.id: task for task in self.tasks.get_many([task_id for task_id, _ in overdue])}
+        for task_id, _ in overdue:
+            if task_id not in tasks:
+                health.expect(self.connection, task_id, None)  # deleted meanwhile
+        missed = [(tid, tasks[tid].definition.name, due.timestamp()) for tid, due in overdue if tid in tasks]
+        alert_missed(self.connection, self.settings, missed, now)
 
     # --- liveness ----------------------------------------------------------------------------------
     def lateness_figures(self) -> dict[str, float]:

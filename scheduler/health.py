@@ -3,12 +3,12 @@
 Every recurring task has a deadline in the ``SCHED_EXPECTED`` sorted set: its first planned run (or its
 last success) plus one period plus ``MISSED_SCHEDULE_GRACE``. A success moves the deadline on; pausing
 or deleting removes it. Tasks whose deadline has passed are missed — finding them reads only those
-entries, never every task. The scheduler leader logs one alert per task per period.
+entries, never every task. The scheduler leader hands them to :func:`jobs.alerts.alert_missed`, which
+logs and delivers one alert per task per ``ALERT_WINDOW``.
 """
 
 from __future__ import annotations
 
-import logging
 from datetime import UTC, datetime, timedelta
 
 from redis import Redis
@@ -16,8 +16,6 @@ from redis import Redis
 from jobs import keys
 from jobs.connection import scored
 from scheduler.cron import Schedule
-
-log = logging.getLogger("taskyard.scheduler.health")
 
 
 def deadline(schedule: Schedule, start: datetime, grace: float) -> datetime | None:
@@ -42,17 +40,3 @@ def missed(connection: Redis, now: datetime, limit: int = 1000) -> list[tuple[st
         keys.SCHED_EXPECTED, "-inf", now.timestamp(), start=0, num=limit, withscores=True
     )
     return [(task_id, datetime.fromtimestamp(score, UTC)) for task_id, score in scored(found)]
-
-
-def alert_once(connection: Redis, task_id: str, name: str, overdue_since: datetime, window: float) -> bool:
-    """Log a missed-schedule alert unless one was logged for this task within ``window`` seconds."""
-    if not connection.set(keys.SCHED_MISSED_ALERT.format(id=task_id), "1", nx=True, ex=max(1, int(window))):
-        return False
-    log.warning(
-        "missed schedule: task %s (%s) has not completed since its deadline %s",
-        name,
-        task_id,
-        overdue_since.isoformat(),
-        extra={"event": "missed_schedule", "task_id": task_id, "task_name": name},
-    )
-    return True

@@ -10,7 +10,7 @@ import pytest
 from redis import Redis
 
 from jobs import keys
-from jobs.alerts import count_failure, missed_schedule_alerts
+from jobs.alerts import count_failure
 from jobs.context import use_settings
 from jobs.enqueue import JobRequest, enqueue
 from jobs.settings import Settings, load_settings
@@ -68,9 +68,27 @@ def test_below_the_threshold_no_alert_and_windows_are_separate(
     assert later == [False] * 9 + [True]
 
 
-def test_missed_schedule_alerts_once_per_window(connection: Redis, alert_settings: Settings) -> None:
-    now = time.time()
-    connection.hset(keys.sched_task("task-abc"), mapping={"name": "nightly-report"})
-    connection.zadd(keys.SCHED_EXPECTED, {"task-abc": now - 120, "task-future": now + 600})
-    assert missed_schedule_alerts(connection, alert_settings, now) == ["nightly-report"]
-    assert missed_schedule_alerts(connection, alert_settings, now + 1) == []
+def test_missed_schedule_alerts_once_per_window(
+    connection: Redis, alert_settings: Settings, receiver: Receiver
+) -> None:
+    """The scheduler leader finds a recurring task past its deadline and alerts once per window."""
+    from datetime import UTC, datetime, timedelta
+
+    from scheduler import health
+    from scheduler.engine import Engine
+    from scheduler.store import TaskStore
+    from scheduler.tasks import Definition
+
+    task = TaskStore(connection).create(
+        Definition("nightly-report", "system.echo", "0 3 * * *"), datetime.now(UTC)
+    )
+    health.expect(connection, task.id, datetime.now(UTC) - timedelta(minutes=2))
+    clock = [time.time()]
+    engine = Engine(connection, alert_settings, clock=lambda: clock[0])
+    engine.tick()
+    clock[0] += 10
+    engine.tick()  # a second check within the window fires nothing more
+    run_worker(connection)
+    (received,) = receiver.wait_for(1)
+    assert "nightly-report missed its schedule" in received.json()["text"]
+    assert len(receiver.requests) == 1
