@@ -6,6 +6,7 @@ import argparse
 
 from bench import scheduler as scheduler_bench
 from bench.common import private_redis
+from bench.latency import worker_figures
 from bench.throughput import enqueue_rates, processing_rates
 from jobs.connection import connect_url
 
@@ -18,6 +19,7 @@ def main() -> None:
         connection = connect_url(server.url)
         print(enqueue_rates(connection, server.url, args.jobs), flush=True)
         print(processing_rates(connection, server.url, args.jobs), flush=True)
+        print(worker_figures(connection, server.url, args.jobs), flush=True)
         print(scheduler_bench.scale(connection, server.url), flush=True)
         print(scheduler_bench.one_shot_lateness(connection, server.url), flush=True)
         print(scheduler_bench.every_second_lateness(connection, server.url), flush=True)
