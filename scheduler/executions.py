@@ -90,6 +90,9 @@ class ExecutionLog:
     def add_dead_letter(self, job_id: str, failed_at_ms: int) -> None:
         self.connection.zadd(keys.SCHED_DEAD, {job_id: failed_at_ms})
 
+    def is_dead_letter(self, job_id: str) -> bool:
+        return self.connection.zscore(keys.SCHED_DEAD, job_id) is not None
+
     def remove_dead_letter(self, job_id: str) -> bool:
         return bool(self.connection.zrem(keys.SCHED_DEAD, job_id))
 

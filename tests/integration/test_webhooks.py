@@ -76,8 +76,9 @@ def test_receiver_failing_twice_sees_three_signed_attempts_at_the_configured_del
         got = receiver.requests
     assert len(got) == 3
     first_gap, second_gap = got[1].at - got[0].at, got[2].at - got[1].at
-    assert 1.0 <= first_gap < 2.5, first_gap
-    assert 2.0 <= second_gap < 3.5, second_gap
+    # never early; late by at most the whole-second rounding of delayed jobs plus a loaded machine
+    assert 1.0 <= first_gap < 3.0, first_gap
+    assert 2.0 <= second_gap < 4.0, second_gap
     for request in got:
         assert verify(request.headers, request.body)
         assert request.headers["X-Taskyard-Event"] == "order.created"

@@ -21,6 +21,7 @@ from scheduler.tasks import STATUSES, Definition, Task, ms
 from web.admin.schemas import ScheduledTaskCreate, ScheduledTaskFields, ScheduledTaskUpdate
 from web.api.body import parse_body
 from web.auth import enforce_api_access
+from web.commands import fetch_job, requeue
 from web.errors import ApiError
 from web.extension import state
 from web.queries import missed_schedules, scheduler_heartbeats
@@ -58,8 +59,9 @@ def _task(task_id: str) -> Task:
     return task
 
 
-def _definition(fields: ScheduledTaskFields, base: Definition | None, now: datetime) -> Definition:
-    """Merge ``fields`` over ``base`` and check what pydantic cannot: handler, schedule, time zone."""
+def build_definition(fields: ScheduledTaskFields, base: Definition | None, now: datetime) -> Definition:
+    """Merge ``fields`` over ``base`` and check what pydantic cannot: handler, schedule, time zone.
+    The pages' task form uses it too, so its messages are the API's."""
     given = fields.model_dump(exclude_unset=True)
     current: dict[str, Any] = {
         "name": base.name if base else None,
@@ -114,7 +116,7 @@ def list_tasks() -> Response:
 def create_task() -> Response:
     body = parse_body(ScheduledTaskCreate)
     now = _now()
-    definition = _definition(body, None, now)
+    definition = build_definition(body, None, now)
     try:
         task = _store().create(definition, now, status=body.status or "active")
     except NameTaken:
@@ -135,7 +137,7 @@ def update_task(task_id: str) -> Response:
     now = _now()
     store = _store()
     try:
-        updated = store.update(task, _definition(body, task.definition, now), now)
+        updated = store.update(task, build_definition(body, task.definition, now), now)
     except NameTaken:
         raise ApiError(409, "name_taken", f"name: a task named {body.name!r} exists") from None
     if body.status == "paused" and updated.status != "paused":
@@ -238,14 +240,10 @@ def list_dead_letters() -> Response:
 
 
 def replay_dead_letter(job_id: str) -> Response:
-    ext = state()
-    try:
-        job = Job.fetch(job_id, connection=ext.connection) if len(job_id) <= 200 else None
-    except NoSuchJobError:
-        job = None
-    if job is None or not ExecutionLog(ext.connection).remove_dead_letter(job_id):
+    connection = state().connection
+    if len(job_id) > 200 or not ExecutionLog(connection).is_dead_letter(job_id):
         raise ApiError(404, "dead_letter_not_found", f"no dead letter {job_id!r}")
-    job.requeue()
+    job = requeue(connection, fetch_job(connection, job_id))
     return jsonify(
         {"jobId": job_id, "status": job.get_status().value, "url": url_for("api_v1.get_job", job_id=job_id)}
     )

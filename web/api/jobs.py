@@ -2,38 +2,29 @@
 
 from __future__ import annotations
 
-import re
-from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, url_for
-from rq import Queue
 from rq.command import send_stop_job_command
-from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 
 from jobs.enqueue import JobIdTaken, JobRequest, UnknownQueue, enqueue
 from jobs.registry import UnknownTask
 from web.api.body import parse_body
 from web.api.openapi import READ_ERRORS, WRITE_ERRORS, errors, json_response, operation, path_param, ref
-from web.api.schemas import JOB_ID_PATTERN, JobCreate, JobView
+from web.api.schemas import JobCreate, JobView
 from web.auth import current_principal
+from web.commands import fetch_job, requeue
 from web.errors import ApiError
 from web.extension import state
 from web.idempotency import with_idempotency
 from web.queries import job_view
 
 CANCELABLE = (JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED, JobStatus.CREATED)
-REQUEUEABLE = (JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED)
 
 
 def _fetch(job_id: str) -> Job:
-    if not re.match(JOB_ID_PATTERN, job_id):
-        raise ApiError(404, "job_not_found", f"no job {job_id!r}")
-    try:
-        return Job.fetch(job_id, connection=state().connection)
-    except NoSuchJobError:
-        raise ApiError(404, "job_not_found", f"no job {job_id!r}") from None
+    return fetch_job(state().connection, job_id)
 
 
 def _view(job: Job) -> dict[str, Any]:
@@ -99,19 +90,7 @@ def cancel_job(job_id: str) -> Response:
 
 
 def requeue_job(job_id: str) -> Response:
-    job = _fetch(job_id)
-    status = job.get_status()
-    if status not in REQUEUEABLE:
-        raise ApiError(409, "not_requeueable", f"job {job.id!r} is {status.value}; only failed, stopped or "
-                       "canceled jobs go back to their queue")  # fmt: skip
-    if status == JobStatus.FAILED:
-        job.requeue()
-    else:
-        Queue(job.origin, connection=state().connection).enqueue_job(job)
-    job.refresh()
-    job.meta["requeued_at"] = datetime.now(UTC).isoformat()
-    job.save_meta()
-    return jsonify(_view(job))
+    return jsonify(_view(requeue(state().connection, _fetch(job_id))))
 
 
 def register(bp: Blueprint) -> None:

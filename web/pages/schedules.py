@@ -2,7 +2,7 @@
 create/edit form, and the pause / resume / run now / reset retries buttons.
 
 Everything goes through the lead's scheduler store and the /admin/scheduler API's own code: the form is
-validated by the API's pydantic models and its ``_definition`` check, so the messages are the API's;
+validated by the API's pydantic models and its ``build_definition`` check, so the messages are the API's;
 the buttons call the API's view functions, so a button does exactly what the endpoint does.
 """
 
@@ -107,10 +107,10 @@ def _save(task: Task | None) -> BaseResponse | tuple[dict[str, Any], list[dict[s
     try:
         if task is None:
             fields = ScheduledTaskCreate.model_validate(body)
-            saved = store.create(admin_api._definition(fields, None, now), now, status="active")
+            saved = store.create(admin_api.build_definition(fields, None, now), now, status="active")
         else:
             update = ScheduledTaskUpdate.model_validate(body)
-            saved = store.update(task, admin_api._definition(update, task.definition, now), now)
+            saved = store.update(task, admin_api.build_definition(update, task.definition, now), now)
     except ValidationError as error:
         api_error = validation_error(error)
         return body, [{"field": d["field"], "message": d["message"]} for d in api_error.details or []]

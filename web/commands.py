@@ -1,0 +1,51 @@
+"""State changes shared by the REST API and the pages, so a button and an endpoint do the same thing
+(the write-side sibling of :mod:`web.queries`)."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+from redis import Redis
+from rq import Queue
+from rq.exceptions import NoSuchJobError
+from rq.job import Job, JobStatus
+
+from scheduler.executions import ExecutionLog
+from web.api.schemas import JOB_ID_PATTERN
+from web.errors import ApiError
+
+REQUEUEABLE = (JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED)
+
+
+def fetch_job(connection: Redis, job_id: str) -> Job:
+    """The job, or a 404 ApiError (also for ids that could never be job ids)."""
+    if not re.match(JOB_ID_PATTERN, job_id):
+        raise ApiError(404, "job_not_found", f"no job {job_id!r}")
+    try:
+        return Job.fetch(job_id, connection=connection)
+    except NoSuchJobError:
+        raise ApiError(404, "job_not_found", f"no job {job_id!r}") from None
+
+
+def requeue(connection: Redis, job: Job) -> Job:
+    """Put a failed, stopped or canceled job back on its queue (a 409 ApiError otherwise).
+
+    A failed run of a scheduled task also leaves the scheduler's dead-letter list.
+    """
+    status = job.get_status()
+    if status not in REQUEUEABLE:
+        raise ApiError(
+            409,
+            "not_requeueable",
+            f"job {job.id!r} is {status.value}; only failed, stopped or canceled jobs go back to their queue",
+        )
+    if status == JobStatus.FAILED:
+        job.requeue()
+    else:
+        Queue(job.origin, connection=connection).enqueue_job(job)
+    ExecutionLog(connection).remove_dead_letter(job.id)
+    job.refresh()
+    job.meta["requeued_at"] = datetime.now(UTC).isoformat()
+    job.save_meta()
+    return job
