@@ -420,4 +420,5 @@ def prefork_options(settings: Settings) -> dict[str, Any]:
         "abandon_after": abandon_after,
         "maintenance_interval": max(1, abandon_after // 2),
         "job_monitoring_interval": max(0.5, abandon_after / 4),
+        "shutdown_grace": settings.worker_shutdown_grace,
     }

@@ -38,6 +38,7 @@ DEFAULT_WORKER_RECYCLE_JOBS = 1000  # jobs one work horse runs before it is repl
 DEFAULT_WORKER_RECYCLE_RSS_MB = 512  # a work horse above this RSS after a job is replaced
 DEFAULT_JOB_MEMORY_LIMIT_MB = 2048  # how far a job may grow its process (beyond: MemoryError); 0 = no cap
 DEFAULT_JOB_ABANDON_AFTER = 10  # seconds without a heartbeat after which a started job is retried/failed
+DEFAULT_WORKER_SHUTDOWN_GRACE = 25.0  # seconds a running job gets after SIGTERM before it is handed back
 # built-in jobs (issue 4): webhooks, OAuth integrations, breakers, rate limits, email, maintenance
 DEFAULT_WEBHOOK_RETRY_SCHEDULE = (60.0, 300.0, 900.0, 3600.0, 21600.0)  # seconds before each webhook retry
 DEFAULT_WEBHOOK_RETRY_INTERVAL_MINUTES = 5  # minutes between sweeps for stranded webhook retries
@@ -99,6 +100,7 @@ class Settings:
     worker_recycle_rss_mb: int = DEFAULT_WORKER_RECYCLE_RSS_MB
     job_memory_limit_mb: int = DEFAULT_JOB_MEMORY_LIMIT_MB
     job_abandon_after: int = DEFAULT_JOB_ABANDON_AFTER
+    worker_shutdown_grace: float = DEFAULT_WORKER_SHUTDOWN_GRACE
     missed_grace: float = DEFAULT_MISSED_GRACE
     schedule_overrides: Mapping[str, str] = field(default_factory=dict)
     webhook_retry_schedule: tuple[float, ...] = DEFAULT_WEBHOOK_RETRY_SCHEDULE
@@ -366,6 +368,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         worker_recycle_rss_mb=_int(env, "WORKER_RECYCLE_RSS_MB", DEFAULT_WORKER_RECYCLE_RSS_MB, minimum=16),
         job_memory_limit_mb=_int(env, "JOB_MEMORY_LIMIT_MB", DEFAULT_JOB_MEMORY_LIMIT_MB),
         job_abandon_after=_int(env, "JOB_ABANDON_AFTER", DEFAULT_JOB_ABANDON_AFTER, minimum=2),
+        worker_shutdown_grace=_float(env, "WORKER_SHUTDOWN_GRACE", DEFAULT_WORKER_SHUTDOWN_GRACE, minimum=0.0),
         missed_grace=_float(env, "MISSED_SCHEDULE_GRACE", DEFAULT_MISSED_GRACE, minimum=0),
         schedule_overrides=_schedule_overrides(env),
         **_builtin_job_settings(env),  # type: ignore[arg-type]

@@ -3,9 +3,11 @@
 It runs RQ's ``WorkerPool`` with ``JOB_CONCURRENCY`` workers. RQ's pool starts each worker with
 ``with_scheduler=True``; we start them without it because the ``scheduler`` process owns moving
 delayed jobs (a single leader with a short lease, so fail-over takes seconds, not RQ's 61 s lock TTL,
-and no two processes ever move the same job). SIGTERM (a Heroku dyno restart) is a warm shutdown: each
-worker stops taking jobs and finishes the one it runs; a job cut short by the platform's SIGKILL after
-the grace period is found abandoned by RQ's cleanup and retried if it has retries left.
+and no two processes ever move the same job). Each worker is a :class:`TaskyardPreforkWorker`: a
+long-lived work horse runs the jobs, the worker supervises it (:mod:`jobs.prefork`). SIGTERM (a Heroku
+dyno restart) is a warm shutdown: each worker stops taking jobs and finishes the one it runs within
+``WORKER_SHUTDOWN_GRACE``, or hands it back to the front of its queue; a job cut short by a SIGKILL is
+found abandoned within seconds (``JOB_ABANDON_AFTER``) and retried if it has retries left.
 """
 
 from __future__ import annotations

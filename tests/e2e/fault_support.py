@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TypeVar
 
@@ -23,7 +23,9 @@ T = TypeVar("T")
 
 
 @contextmanager
-def private_redis(data_dir: Path, *, appendonly: bool = False, extra: tuple[str, ...] = ()) -> Iterator[RedisServer]:
+def private_redis(
+    data_dir: Path, *, appendonly: bool = False, extra: tuple[str, ...] = ()
+) -> Iterator[RedisServer]:
     """A redis-server of this test's own, with its data in ``data_dir``."""
     server = RedisServer(free_port(), data_dir, appendonly=appendonly, extra_args=extra).start()
     try:
@@ -82,23 +84,17 @@ class Proc:
         """SIGTERM, wait, then SIGKILL the whole session; returns the exit status."""
         if self.popen.poll() is None:
             self.popen.terminate()
-        try:
+        with suppress(subprocess.TimeoutExpired):
             self.popen.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            pass
         self.kill()
         return self.popen.returncode
 
     def kill(self) -> None:
         for pid in [*self.descendants(), self.pid]:
-            try:
+            with suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        try:
+        with suppress(ProcessLookupError, PermissionError):
             os.killpg(self.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
         self.popen.wait(timeout=10)
 
     def output(self) -> str:
