@@ -368,7 +368,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         worker_recycle_rss_mb=_int(env, "WORKER_RECYCLE_RSS_MB", DEFAULT_WORKER_RECYCLE_RSS_MB, minimum=16),
         job_memory_limit_mb=_int(env, "JOB_MEMORY_LIMIT_MB", DEFAULT_JOB_MEMORY_LIMIT_MB),
         job_abandon_after=_int(env, "JOB_ABANDON_AFTER", DEFAULT_JOB_ABANDON_AFTER, minimum=2),
-        worker_shutdown_grace=_float(env, "WORKER_SHUTDOWN_GRACE", DEFAULT_WORKER_SHUTDOWN_GRACE, minimum=0.0),
+        worker_shutdown_grace=_float(env, "WORKER_SHUTDOWN_GRACE", DEFAULT_WORKER_SHUTDOWN_GRACE, minimum=0),
         missed_grace=_float(env, "MISSED_SCHEDULE_GRACE", DEFAULT_MISSED_GRACE, minimum=0),
         schedule_overrides=_schedule_overrides(env),
         **_builtin_job_settings(env),  # type: ignore[arg-type]
