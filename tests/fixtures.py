@@ -7,6 +7,7 @@ from pathlib import Path
 
 from jobs.registry import task
 from jobs.retry import NO_RETRY, RetryPolicy
+from jobs.throttle import rate_limited
 
 
 @task("tests.add", retry=NO_RETRY)
@@ -112,3 +113,15 @@ def record(key: str, sleep: float = 0.0) -> int:
     job = get_current_job()
     assert job is not None
     return int(job.connection.rpush(key, job.id))
+
+
+@task("tests.limited", retry=NO_RETRY)
+@rate_limited(per_second=2)
+def limited(n: int) -> int:
+    """At most two runs a second (jobs.throttle)."""
+    from rq import get_current_job
+
+    job = get_current_job()
+    assert job is not None
+    job.connection.rpush("test:limited", n)
+    return n
