@@ -124,6 +124,7 @@ def run_cleanup_logs(
 
 
 @task("maintenance.cleanup_logs", retry=NO_RETRY, timeout=1800,
+      schedule="0 3 * * *", params={"olderThan": 30, "dryRun": False},  # seed 003's "daily-cleanup" example
       description="Remove execution history, job results and delivery logs older than olderThan days.")  # fmt: skip
 def cleanup_logs(olderThan: float = 30, dryRun: bool = False) -> dict[str, Any]:
     """Seed 003's ``cleanup-logs`` built-in, with its parameter names."""

@@ -31,6 +31,8 @@ def test_declared_builtin_schedules_sync_with_seed_times_and_env_overrides(redis
     assert by_name["maintenance.cleanup_idempotency_keys"]["schedule"] == "EVERY_HOUR"
     assert by_name["maintenance.purge_revoked_tokens"]["schedule"] == "EVERY_DAY_AT_3AM"
     assert by_name["maintenance.collect_health_metrics"]["schedule"] == "EVERY_5_MINUTES"
+    cleanup = by_name["maintenance.cleanup_logs"]
+    assert (cleanup["schedule"], cleanup["params"]) == ("0 3 * * *", {"olderThan": 30, "dryRun": False})
 
 
 def test_a_declared_builtin_schedule_runs_now_from_the_scheduler_api(redis_url, connection) -> None:
