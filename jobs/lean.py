@@ -46,7 +46,13 @@ from rq.worker_registration import clean_worker_registry
 
 log = logging.getLogger("taskyard.worker")
 
-REDIS_DOWN = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
+# Waited out with backoff, never fatal: Redis unreachable, or full (``maxmemory`` reached: writes are
+# refused until memory is freed). A worker that crashed on them would be respawned every second.
+REDIS_DOWN = (
+    redis.exceptions.ConnectionError,
+    redis.exceptions.TimeoutError,
+    redis.exceptions.OutOfMemoryError,
+)
 BLOCK_SECONDS = 1  # longest single blocking pop: a stop request is noticed within this
 
 # KEYS: queue keys in priority order. ARGV[1]: the job hash prefix. Returns {queue key, id, hash}.

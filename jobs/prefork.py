@@ -170,7 +170,7 @@ class PreforkWorker(LeanRoundTripsMixin, Worker):
     # --- the worker: supervise ------------------------------------------------------------------
     def work(self, burst: bool = False, logging_level: str | None = None, *args: Any, **kwargs: Any) -> bool:
         """Register, then keep one horse running jobs until stopped (or, in burst mode, drained)."""
-        self.bootstrap(logging_level or "INFO")
+        self._bootstrap(logging_level or "INFO")
         self._install_signal_handlers()
         max_jobs = kwargs.get("max_jobs")
         try:
@@ -186,6 +186,21 @@ class PreforkWorker(LeanRoundTripsMixin, Worker):
             self._cold_stop()
             self.teardown()
         return self._slot.read()[0] > 0
+
+    def _bootstrap(self, logging_level: str) -> None:
+        """RQ's ``bootstrap`` (register, subscribe), waiting out an unreachable or full Redis: a worker
+        that raised here would be respawned by the pool every second, a crash loop."""
+        pause = 0.25
+        while True:
+            try:
+                self.bootstrap(logging_level)
+                return
+            except REDIS_DOWN as error:
+                log.error("worker %s: cannot register (%s), retrying in %.2fs", self.name, error, pause)
+            with contextlib.suppress(*REDIS_DOWN):
+                self.connection.delete(self.key)  # a half-done registration must not block the retry
+            time.sleep(pause)
+            pause = min(pause * 2, self.max_connection_wait_time)
 
     def _cold_stop(self) -> None:
         """Kill a horse still running (a second SIGTERM, an error) and hand its job back."""

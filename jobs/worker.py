@@ -28,6 +28,7 @@ from rq.worker_pool import WorkerPool
 from jobs.connection import connect
 from jobs.failures import EXCEPTION_HANDLERS
 from jobs.hooks import JobEvent, hooks
+from jobs.lean import REDIS_DOWN
 from jobs.logs import setup_logging
 from jobs.prefork import PreforkWorker, prefork_options
 from jobs.registry import load_tasks
@@ -91,13 +92,21 @@ def _run_worker(
     load_tasks(task_modules)
     connection = connection_class(connection_pool=ConnectionPool(connection_class=pool_class, **pool_kwargs))
     queues = [Queue(name, connection=connection) for name in queue_names]
-    worker = worker_class(
-        queues,
-        name=worker_name,
-        connection=connection,
-        **{"maintenance_interval": MAINTENANCE_INTERVAL, **(worker_options or {})},
-        exception_handlers=EXCEPTION_HANDLERS,
-    )
+    pause = 0.25
+    while True:  # RQ's constructor talks to Redis; raising here would make the pool respawn us every second
+        try:
+            worker = worker_class(
+                queues,
+                name=worker_name,
+                connection=connection,
+                **{"maintenance_interval": MAINTENANCE_INTERVAL, **(worker_options or {})},
+                exception_handlers=EXCEPTION_HANDLERS,
+            )
+            break
+        except REDIS_DOWN as error:
+            log.error("worker %s: Redis unreachable (%s), retrying in %.2fs", worker_name, error, pause)
+            time.sleep(pause)
+            pause = min(pause * 2, 2.0)
     worker.work(burst=burst, with_scheduler=False, logging_level=logging_level)
 
 

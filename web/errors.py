@@ -11,7 +11,7 @@ from typing import Any
 
 from flask import Flask, Response, jsonify
 from pydantic import ValidationError
-from redis.exceptions import BusyLoadingError, ResponseError
+from redis.exceptions import BusyLoadingError, OutOfMemoryError, ResponseError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from werkzeug.exceptions import HTTPException
@@ -61,6 +61,12 @@ def validation_error(error: ValidationError) -> ApiError:
     return ApiError(400, "validation_error", summary, details)
 
 
+def is_out_of_memory(error: ResponseError) -> bool:
+    """Redis refused a write because ``maxmemory`` is reached: redis-py raises ``OutOfMemoryError``
+    (message without the ``OOM`` prefix); a Lua script relays it inside a generic error."""
+    return isinstance(error, OutOfMemoryError) or "used memory > 'maxmemory'" in str(error)
+
+
 def register_error_handlers(app: Flask) -> None:
     """Install the JSON error handlers on ``app``."""
 
@@ -87,7 +93,7 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(ResponseError)
     def _redis_error(error: ResponseError) -> Response:
-        if str(error).startswith("OOM"):
+        if is_out_of_memory(error):
             log.error("redis is full: %s", error)
             response = error_response(503, "redis_full", "Redis is out of memory; nothing was stored")
             response.headers["Retry-After"] = "30"
