@@ -1,4 +1,4 @@
-"""Three Redis round trips per job instead of twenty, and abandoned jobs found in seconds.
+"""Two or three Redis round trips per job instead of twenty, and abandoned jobs found in seconds.
 
 A mixin for RQ worker classes. RQ 3's worker spends ~20 round trips on a no-op job, most of them
 bookkeeping: three unpipelined heartbeats of three commands each, ``idle`` written twice, a suspension
@@ -14,6 +14,13 @@ RQ keeps is still written here, in three round trips:
    the job's dependents. Reading them inside the same MULTI as the status change is as safe as RQ's
    WATCH: an enqueuer that added a dependent before it sees it enqueued by us, one after sees the job
    finished. Dependents, if any, are then enqueued by RQ's own ``enqueue_dependents``.
+
+While jobs flow, a worker that will go on taking jobs (:meth:`LeanRoundTripsMixin.prefetch_wanted`)
+puts the pop of its next job into that same finish transaction, so a busy worker makes two round trips
+per job. A prefetched job is an ordinary pop: its id waits in the intermediate list until it starts. A
+worker that stops before starting it hands it back to the front of its queue (:meth:`hand_back`); one
+killed first leaves it to the recovery below. Prefetching pauses whenever the suspension check is due,
+so ``rq suspend`` is still noticed within a second.
 
 The worker's own heartbeat and the suspension check go out at most every ``quiet_interval`` seconds,
 and ``idle`` is written only when the worker blocks. When every queue is empty the worker blocks on
@@ -76,6 +83,14 @@ return 0
 """
 
 
+def _popped(reply: Any) -> tuple[str, str, dict[bytes, bytes]] | None:
+    """(queue key, job id, job hash) from a reply of :data:`POP_AND_READ`, or None."""
+    if not reply:
+        return None
+    flat = reply[2]
+    return as_text(reply[0]), as_text(reply[1]), dict(zip(flat[::2], flat[1::2], strict=True))
+
+
 class LeanRoundTripsMixin:
     """Mix into an RQ worker class, before it (see the module docstring)."""
 
@@ -102,6 +117,7 @@ class LeanRoundTripsMixin:
         self._suspension_checked = 0.0
         self._started_job_id: str | None = None
         self._pop_script: Any = None
+        self._prefetched: tuple[str, str, dict[bytes, bytes]] | None = None
 
     # --- 1. pop ---------------------------------------------------------------------------------
     def dequeue_job_and_maintain_ttl(
@@ -117,12 +133,16 @@ class LeanRoundTripsMixin:
                 self.heartbeat()
                 if self.should_run_maintenance_tasks:  # type: ignore[attr-defined]
                     self.run_maintenance_tasks()
+                if self._prefetched is not None:
+                    prefetched, self._prefetched = self._prefetched, None
+                    return self._job_from(*prefetched)
                 popped = self._pop_ready()
                 if popped is not None or timeout is None or self._stop_requested:
                     return popped
                 if not idle:
                     self.set_state(WorkerStatus.IDLE)
                     self.procline("Listening on " + ",".join(q.name for q in self.queues))  # type: ignore[attr-defined]
+                    self.before_idle()
                     idle = True
                 popped = self._block_for_job()
                 if popped is not None:
@@ -135,19 +155,34 @@ class LeanRoundTripsMixin:
             if self._stop_requested or (deadline is not None and time.monotonic() >= deadline):
                 return None
 
+    def before_idle(self) -> None:
+        """Called once each time the worker finds its queues empty, before it blocks waiting."""
+
     def _pop_ready(self) -> tuple[Job, Queue] | None:
         if get_version(self.connection) < (6, 2, 0):
             return self._from_rq(None)
         if self._pop_script is None:
             self._pop_script = self.connection.register_script(POP_AND_READ)
         keys = [q.key for q in self._ordered_queues]
-        result = self._pop_script(keys=keys, args=[Job.redis_job_namespace_prefix])
-        if not result:
-            return None
-        flat = result[2]
-        return self._job_from(
-            as_text(result[0]), as_text(result[1]), dict(zip(flat[::2], flat[1::2], strict=True))
+        popped = _popped(self._pop_script(keys=keys, args=[Job.redis_job_namespace_prefix]))
+        return None if popped is None else self._job_from(*popped)
+
+    def prefetch_wanted(self) -> bool:
+        """Whether the worker will take another job right after this one: then its pop rides along with
+        the finish. Subclasses add their own reasons to stop (recycling, a dead parent)."""
+        return (
+            self._pop_script is not None
+            and not self._stop_requested
+            and time.monotonic() - self._suspension_checked < self.quiet_interval
         )
+
+    def hand_back(self) -> None:
+        """Put a prefetched job that will not run here back at the front of its queue."""
+        if self._prefetched is None:
+            return
+        queue_key, job_id, _ = self._prefetched
+        self._prefetched = None
+        self.connection.eval(REQUEUE_STUCK, 2, queue_key + ":intermediate", queue_key, job_id)
 
     def _block_for_job(self) -> tuple[Job, Queue] | None:
         keys = [q.key for q in self._ordered_queues]
@@ -219,6 +254,7 @@ class LeanRoundTripsMixin:
             super().handle_job_success(job, queue, started_job_registry, execution)  # type: ignore[misc]
             return
         assert job.started_at and job.ended_at
+        prefetch = self.prefetch_wanted()
         with self.connection.pipeline() as pipe:
             pipe.smembers(job.dependents_key)
             self.increment_successful_job_count(pipeline=pipe)  # type: ignore[attr-defined]
@@ -234,7 +270,16 @@ class LeanRoundTripsMixin:
             job.cleanup(result_ttl, pipeline=pipe, remove_from_queue=False)
             job._status = JobStatus.FINISHED
             self.cleanup_execution(job, pipeline=pipe, execution=execution)  # type: ignore[attr-defined]
-            dependents = pipe.execute()[0]
+            if prefetch:
+                keys = [q.key for q in self._ordered_queues]
+                pipe.evalsha(self._pop_script.sha, len(keys), *keys, Job.redis_job_namespace_prefix)
+            replies = pipe.execute(raise_on_error=False)
+        for reply in replies[: len(replies) - prefetch]:
+            if isinstance(reply, Exception):
+                raise reply
+        if prefetch and not isinstance(replies[-1], Exception):  # NOSCRIPT after a Redis restart: no prefetch
+            self._prefetched = _popped(replies[-1])
+        dependents = replies[0]
         if dependents:
             queue.enqueue_dependents(job)
         release_slot(job)

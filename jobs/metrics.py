@@ -10,12 +10,22 @@ Counters are per (event, task, queue): ``enqueued`` (by :func:`jobs.enqueue.enqu
 lifecycle events from :mod:`jobs.hooks`: ``started``, ``finished``, ``failed`` (for good), ``retried``
 (failed, a retry is scheduled) and ``stopped``. Job durations feed a histogram with :data:`BUCKETS`.
 Task names come from the registry and queues from settings, so the number of series stays bounded.
+
+Batching in the work horse: a long-lived horse (:mod:`jobs.prefork`) calls :func:`buffer_in_process`,
+after which the hook subscriber adds to counts held in the horse's memory instead of writing each
+event; the counts go out in one pipeline at most every ``FLUSH_INTERVAL`` seconds while jobs flow,
+whenever the horse finds its queues empty, and when it exits (recycling, shutdown, burst done). Two
+round trips per job become one every half second. **Crash window**: a horse that dies without exiting
+(SIGKILL, a job calling ``os._exit``, the OOM killer) loses the counts of at most the last
+``FLUSH_INTERVAL`` seconds of its jobs; the worker still counts the failure of the job that killed it.
+Every other process (web, scheduler, RQ's own workers in tests) writes each event at once.
 """
 
 from __future__ import annotations
 
 import math
-from collections import defaultdict
+import time
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 
 from redis import Redis
@@ -28,6 +38,7 @@ BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 
 EVENT_NAMES = {"started": "started", "finished": "finished", "failed": "failed", "retrying": "retried"}
 COUNTED = ("enqueued", "started", "finished", "failed", "retried", "stopped")
 SEP = "\t"
+FLUSH_INTERVAL = 0.5  # longest a buffering horse holds its counts while jobs flow (its crash window)
 
 
 def _field(*parts: str) -> str:
@@ -38,17 +49,77 @@ def _le(bound: float) -> str:
     return "+Inf" if math.isinf(bound) else repr(bound)
 
 
-def record(connection: Redis, event: str, task: str, queue: str, duration: float | None = None) -> None:
-    """Count one ``event`` (one of :data:`COUNTED`) of ``task`` on ``queue``; with ``duration``, also
-    observe it in the duration histogram."""
-    with connection.pipeline(transaction=False) as pipe:
-        pipe.hincrby(keys.METRICS_JOBS, _field(event, task, queue), 1)
+class Counts:
+    """Counter increments not yet written: field → amount, per hash, plus duration sums."""
+
+    def __init__(self) -> None:
+        self.jobs: Counter[str] = Counter()
+        self.durations: Counter[str] = Counter()
+        self.sums: dict[str, float] = defaultdict(float)
+
+    def add(self, event: str, task: str, queue: str, duration: float | None = None) -> None:
+        """Count one ``event``; with ``duration``, observe it in the histogram."""
+        self.jobs[_field(event, task, queue)] += 1
         if duration is not None:
             bound = next(b for b in BUCKETS if duration <= b)
-            pipe.hincrby(keys.METRICS_DURATION, _field(task, queue, _le(bound)), 1)
-            pipe.hincrbyfloat(keys.METRICS_DURATION, _field(task, queue, "sum"), duration)
-            pipe.hincrby(keys.METRICS_DURATION, _field(task, queue, "count"), 1)
-        pipe.execute()
+            self.durations[_field(task, queue, _le(bound))] += 1
+            self.durations[_field(task, queue, "count")] += 1
+            self.sums[_field(task, queue, "sum")] += duration
+
+    def __bool__(self) -> bool:
+        return bool(self.jobs or self.durations)
+
+    def write(self, connection: Redis) -> None:
+        """Add every count to Redis in one pipeline (one HINCRBY per field); raises Redis errors."""
+        with connection.pipeline(transaction=False) as pipe:
+            for name, amount in self.jobs.items():
+                pipe.hincrby(keys.METRICS_JOBS, name, amount)
+            for name, amount in self.durations.items():
+                pipe.hincrby(keys.METRICS_DURATION, name, amount)
+            for name, total in self.sums.items():
+                pipe.hincrbyfloat(keys.METRICS_DURATION, name, total)
+            pipe.execute()
+
+
+class _Buffer:
+    """The counts a buffering process holds, and when it last wrote them."""
+
+    def __init__(self, interval: float) -> None:
+        self.interval = interval
+        self.counts = Counts()
+        self.written_at = time.monotonic()
+
+
+_buffer: _Buffer | None = None  # set in a work horse by buffer_in_process(); never in web or scheduler
+
+
+def buffer_in_process(interval: float = FLUSH_INTERVAL) -> None:
+    """From now on, this process holds its job-event counts in memory and writes them at most every
+    ``interval`` seconds (see the module docstring); call :func:`flush` when idle and before exiting."""
+    global _buffer
+    _buffer = _Buffer(interval)
+
+
+def flush(connection: Redis) -> None:
+    """Write the counts this process holds, if any. A Redis error keeps them for the next flush."""
+    if _buffer is None or not _buffer.counts:
+        return
+    _buffer.counts.write(connection)
+    _buffer.counts = Counts()
+    _buffer.written_at = time.monotonic()
+
+
+def record(connection: Redis, event: str, task: str, queue: str, duration: float | None = None) -> None:
+    """Count one ``event`` (one of :data:`COUNTED`) of ``task`` on ``queue``; with ``duration``, also
+    observe it in the duration histogram. Written at once, unless this process buffers its counts."""
+    if _buffer is None:
+        counts = Counts()
+        counts.add(event, task, queue, duration)
+        counts.write(connection)
+        return
+    _buffer.counts.add(event, task, queue, duration)
+    if time.monotonic() - _buffer.written_at >= _buffer.interval:
+        flush(connection)
 
 
 @on("started", "finished", "retrying", "failed", "stopped")

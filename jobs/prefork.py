@@ -48,6 +48,7 @@ from rq.executions import Execution
 from rq.job import Job, JobStatus
 from rq.utils import now
 
+from jobs import metrics
 from jobs.hooks import JobEvent, hooks
 from jobs.lean import REDIS_DOWN, LeanRoundTripsMixin
 from jobs.settings import Settings
@@ -125,9 +126,21 @@ def _encode(running: Running) -> tuple[bytes, bytes, bytes, float, float]:
     )
 
 
-def _rss_mb() -> float:
-    with open("/proc/self/statm", "rb") as statm:
-        return int(statm.read().split()[1]) * PAGE_BYTES / 1_048_576
+class _Statm:
+    """This process's RSS from ``/proc/self/statm``, kept open (one ``pread`` per job, not three calls)."""
+
+    def __init__(self) -> None:
+        self._fd = -1
+        self._pid = 0
+
+    def rss_mb(self) -> float:
+        if self._pid != os.getpid():  # opened after the fork: /proc/self is resolved at open
+            self._fd = os.open("/proc/self/statm", os.O_RDONLY | os.O_CLOEXEC)
+            self._pid = os.getpid()
+        return int(os.pread(self._fd, 128, 0).split()[1]) * PAGE_BYTES / 1_048_576
+
+
+_rss_mb = _Statm().rss_mb
 
 
 def _vsz_bytes() -> int:
@@ -166,6 +179,8 @@ class PreforkWorker(LeanRoundTripsMixin, Worker):
         self._kill_reason: str | None = None
         self._stop_deadline: float | None = None
         self._beat_job: Job | None = None
+        self._ran = 0  # jobs the current horse has run
+        self._until_exit: int | None = None  # jobs the horse may still run before max_jobs is reached
 
     # --- the worker: supervise ------------------------------------------------------------------
     def work(self, burst: bool = False, logging_level: str | None = None, *args: Any, **kwargs: Any) -> bool:
@@ -380,10 +395,23 @@ class PreforkWorker(LeanRoundTripsMixin, Worker):
         if self.memory_limit_mb:
             cap = _vsz_bytes() + int(self.memory_limit_mb * 1_048_576)
             resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+        metrics.buffer_in_process()
         done, _ = self._slot.read()
-        ran = 0
+        self._ran = 0
+        try:
+            return self._job_loop(burst, max_jobs, done)
+        finally:
+            try:
+                self.hand_back()
+                metrics.flush(self.connection)
+            except REDIS_DOWN:
+                log.error("worker %s: Redis unreachable while the work horse exits", self.name)
+
+    def _job_loop(self, burst: bool, max_jobs: int | None, done: int) -> int:
         while not self._stop_requested and os.getppid() == self._parent_pid:
-            self.check_for_suspension(burst)
+            if self._prefetched is None:  # prefetching pauses while a suspension check is due
+                self.check_for_suspension(burst)
+            self._until_exit = None if max_jobs is None else max_jobs - done
             popped = self.dequeue_job_and_maintain_ttl(None if burst else BLOCK_IDLE)
             if popped is None:
                 if burst:
@@ -397,13 +425,33 @@ class PreforkWorker(LeanRoundTripsMixin, Worker):
                 log.error("worker %s: Redis unreachable while running job %s", self.name, job.id)
                 ok = False
             done += 1
-            ran += 1
+            self._ran += 1
             self._slot.finish(done)
             if max_jobs is not None and done >= max_jobs:
                 return EXIT_DONE
-            if not ok or (self.recycle_jobs and ran >= self.recycle_jobs) or _rss_mb() > self.recycle_rss_mb:
+            if not ok or self._recycle_due(after_this=0):
                 return 0
         return 0
+
+    def _recycle_due(self, after_this: int) -> bool:
+        """Whether the horse is to be replaced once it has run ``after_this`` more jobs."""
+        if self.recycle_jobs and self._ran + after_this >= self.recycle_jobs:
+            return True
+        return _rss_mb() > self.recycle_rss_mb
+
+    def prefetch_wanted(self) -> bool:
+        """Only a horse that will run another job prefetches it (not one about to stop or be replaced)."""
+        return (
+            self._is_horse
+            and super().prefetch_wanted()
+            and os.getppid() == self._parent_pid
+            and (self._until_exit is None or self._until_exit > 1)
+            and not self._recycle_due(after_this=1)
+        )
+
+    def before_idle(self) -> None:
+        """The queues are empty: write the metrics this horse holds, so they are current while idle."""
+        metrics.flush(self.connection)
 
     def _run(self, job: Job, queue: Queue, done: int) -> bool:
         timeout = job.timeout or self.queue_class.DEFAULT_TIMEOUT
