@@ -10,7 +10,7 @@ finished tasks are not in it, so a scheduler pass reads only due work.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 
 from redis import Redis
@@ -23,7 +23,7 @@ from jobs.connection import scored, texts
 from scheduler.health import deadline, expect
 from scheduler.tasks import Definition, Task, decode, encode, ms
 
-SCAN_CHUNK = 500  # tasks read per round trip when a listing filters
+SCAN_CHUNK = 5000  # tasks read per round trip (one SORT, a few ms of Redis time) when a listing filters
 
 # Advance the due entry only if it still holds the occurrence we fired (another leader may have won).
 ADVANCE = """
@@ -86,31 +86,33 @@ class TaskStore:
         name: str | None = None,
     ) -> tuple[list[Task], int]:
         """One page of tasks, oldest first, and the total matching. Without filters only the page is
-        read; with filters the three filtered fields of every task are read in pipelined chunks and only
-        the page's tasks in full (figures for 10,000 tasks in bench/README.md)."""
+        read; with filters the filtered fields of every task are read in chunks (one SORT ... GET each) and
+        only the page's tasks in full (figures for 100,000 tasks in bench/README.md)."""
         start = (page - 1) * per_page
         if not (status or handler or name):
             ids = texts(self.connection.zrange(keys.SCHED_ALL, start, start + per_page - 1))
             return self.get_many(ids), self.count()
-        needle = name.lower() if name else None
+        # (field, test of its raw value) for each filter given; the connection answers bytes
+        tests: list[tuple[str, Callable[[bytes], bool]]] = []
+        if name:
+            needle = name.lower()
+            tests.append(("name", lambda raw: needle in raw.decode().lower()))
+        for field, wanted in (("handler", handler), ("status", status)):
+            if wanted:
+                tests.append((field, wanted.encode().__eq__))
+        pattern = keys.sched_task("*") + "->"
         matched: list[str] = []
-        ids = texts(self.connection.zrange(keys.SCHED_ALL, 0, -1))
-        for offset in range(0, len(ids), SCAN_CHUNK):
-            chunk = ids[offset : offset + SCAN_CHUNK]
-            with self.connection.pipeline(transaction=False) as pipe:
-                for task_id in chunk:
-                    pipe.hmget(keys.sched_task(task_id), ["name", "handler", "status"])
-                rows = pipe.execute()
-            for task_id, (raw_name, raw_handler, raw_status) in zip(chunk, rows, strict=True):
-                if raw_name is None:
-                    continue
-                if status and as_text(raw_status) != status:
-                    continue
-                if handler and as_text(raw_handler) != handler:
-                    continue
-                if needle and needle not in as_text(raw_name).lower():
-                    continue
-                matched.append(task_id)
+        for offset in range(0, self.count(), SCAN_CHUNK):
+            # One SORT BY nosort reads ids (in listing order) and only the filtered fields of a chunk:
+            # Redis looks the fields up itself, instead of one HMGET per task built and parsed here.
+            get = ["#", *(pattern + field for field, _ in tests)]
+            flat = self.connection.sort(keys.SCHED_ALL, offset, SCAN_CHUNK, by="nosort", get=get)
+            columns = [flat[column :: len(get)] for column in range(len(get))]  # type: ignore[index]
+            for task_id, *values in zip(*columns, strict=True):
+                if None in values:
+                    continue  # deleted meanwhile
+                if all(test(value) for (_, test), value in zip(tests, values, strict=True)):
+                    matched.append(as_text(task_id))
         return self.get_many(matched[start : start + per_page]), len(matched)
 
     def due(self, now: float, limit: int = 500) -> list[tuple[str, float]]:
