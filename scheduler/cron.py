@@ -69,6 +69,9 @@ NAMED: dict[str, str] = {
 _DURATION = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?(?:(\d+)ms)?$")
 
 
+MACHINE_ZONES = ("localtime", "posixrules")  # tzdata files that mean whatever the server's clock says
+
+
 class ScheduleError(ValueError):
     """The expression cannot be used; the message says why, for the API's 400."""
 
@@ -76,6 +79,8 @@ class ScheduleError(ValueError):
 def zone(name: str) -> ZoneInfo:
     """The IANA time zone ``name``, or a :class:`ScheduleError`."""
     try:
+        if name in MACHINE_ZONES:
+            raise ValueError(name)
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
         raise ScheduleError(f"unknown time zone {name!r}; use an IANA name such as Europe/Berlin") from None
@@ -84,13 +89,17 @@ def zone(name: str) -> ZoneInfo:
 def parse_duration(text: str) -> timedelta:
     """``90s``, ``5m``, ``1h30m``, ``2d``, ``250ms`` → timedelta (a bare number is seconds)."""
     raw = text.strip().lower()
-    if raw.isdigit():
-        return timedelta(seconds=int(raw))
-    match = _DURATION.match(raw)
+    match = _DURATION.match(raw + "s" if raw.isdecimal() else raw)
     if not raw or not match or not any(match.groups()):
         raise ScheduleError(f"bad duration {text!r}; write it like 30s, 5m, 1h30m or 2d")
     d, h, m, s, ms = (int(g) if g else 0 for g in match.groups())
-    return timedelta(days=d, hours=h, minutes=m, seconds=s, milliseconds=ms)
+    try:
+        duration = timedelta(days=d, hours=h, minutes=m, seconds=s, milliseconds=ms)
+    except OverflowError:
+        duration = timedelta.max
+    if duration > MAX_ONE_TIME_AHEAD:
+        raise ScheduleError(f"duration {text.strip()!r} is longer than 10 years")
+    return duration
 
 
 @dataclass(frozen=True)

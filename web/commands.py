@@ -20,7 +20,7 @@ REQUEUEABLE = (JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED)
 
 def fetch_job(connection: Redis, job_id: str) -> Job:
     """The job, or a 404 ApiError (also for ids that could never be job ids)."""
-    if not re.match(JOB_ID_PATTERN, job_id):
+    if not re.fullmatch(JOB_ID_PATTERN, job_id):  # match() would let "id\n" through to RQ
         raise ApiError(404, "job_not_found", f"no job {job_id!r}")
     try:
         return Job.fetch(job_id, connection=connection)

@@ -34,16 +34,18 @@ OPENAPI_MODELS = (
 )
 
 PAGING = [
-    query_param("page", {"type": "integer", "minimum": 1}, "1-based page"),
+    query_param("page", {"type": "integer", "minimum": 1, "maximum": 1_000_000}, "1-based page"),
     query_param("per_page", {"type": "integer", "minimum": 1, "maximum": 100}, "items per page"),
 ]
 TASK_STATUS = {
     "type": "string",
-    "enum": ["active", "paused", "running", "completed", "failed", "retry-scheduled"],
+    "enum": ["active", "paused", "running", "completed", "failed", "retry-scheduled", ""],
+    "description": "empty: any status",
 }
 EXECUTION_STATUS = {
     "type": "string",
-    "enum": ["running", "completed", "failed", "retry-scheduled", "skipped", "abandoned"],
+    "enum": ["running", "completed", "failed", "retry-scheduled", "skipped", "abandoned", ""],
+    "description": "empty: any status",
 }
 
 

@@ -9,8 +9,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request, url_for
+from flask.blueprints import BlueprintSetupState
 from rq.exceptions import NoSuchJobError
 from rq.job import Job
+from werkzeug.routing import BaseConverter
 
 from jobs.registry import registry
 from scheduler.cron import ScheduleError
@@ -27,6 +29,7 @@ from web.extension import state
 from web.queries import missed_schedules, scheduler_heartbeats
 
 MAX_PER_PAGE = 100
+MAX_PAGE = 1_000_000  # beyond any real listing; larger offsets overflow Redis's range arguments
 
 
 def _now() -> datetime:
@@ -44,8 +47,8 @@ def _page_args(statuses: tuple[str, ...]) -> tuple[int, int, str | None]:
         per_page = int(request.args.get("per_page", "20"))
     except ValueError:
         raise ApiError(400, "validation_error", "page and per_page are whole numbers") from None
-    if page < 1 or not 1 <= per_page <= MAX_PER_PAGE:
-        raise ApiError(400, "validation_error", f"page starts at 1; per_page is 1-{MAX_PER_PAGE}")
+    if not 1 <= page <= MAX_PAGE or not 1 <= per_page <= MAX_PER_PAGE:
+        raise ApiError(400, "validation_error", f"page is 1-{MAX_PAGE}; per_page is 1-{MAX_PER_PAGE}")
     status = request.args.get("status") or None
     if status is not None and status not in statuses:
         raise ApiError(400, "validation_error", f"status must be one of {', '.join(statuses)}")
@@ -255,9 +258,9 @@ ROUTES: list[tuple[str, str, Any, str]] = [
     ("/health", "scheduler_health", scheduler_health, "GET"),
     ("/dead-letters", "list_dead_letters", list_dead_letters, "GET"),
     ("/dead-letters/<job_id>/replay", "replay_dead_letter", replay_dead_letter, "POST"),
-    ("/<task_id>", "get_task", get_task, "GET"),
-    ("/<task_id>", "update_task", update_task, "PUT"),
-    ("/<task_id>", "delete_task", delete_task, "DELETE"),
+    ("/<task_id:task_id>", "get_task", get_task, "GET"),
+    ("/<task_id:task_id>", "update_task", update_task, "PUT"),
+    ("/<task_id:task_id>", "delete_task", delete_task, "DELETE"),
     ("/<task_id>/actions/run", "run_task", run_task, "POST"),
     ("/<task_id>/actions/pause", "pause_task", pause_task, "POST"),
     ("/<task_id>/actions/resume", "resume_task", resume_task, "POST"),
@@ -266,9 +269,21 @@ ROUTES: list[tuple[str, str, Any, str]] = [
 ]
 
 
+class TaskIdConverter(BaseConverter):
+    """A task id, never one of the fixed paths beside it: otherwise ``PUT``/``DELETE /health`` would
+    reach the task routes and ``Allow`` would advertise them there."""
+
+    regex = r"(?!(?:health|dead-letters)$)[^/]+"
+
+
+def _add_converter(setup: BlueprintSetupState) -> None:
+    setup.app.url_map.converters["task_id"] = TaskIdConverter
+
+
 def create_blueprint() -> Blueprint:
     """/admin/scheduler (a fresh blueprint per app)."""
     bp = Blueprint("admin_scheduler", __name__, url_prefix="/admin/scheduler")
+    bp.record_once(_add_converter)
     bp.before_request(enforce_api_access)
     for rule, endpoint, view, method in ROUTES:
         bp.add_url_rule(rule, endpoint, view, methods=[method])

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
+import math
 from typing import TypeVar
 
 from flask import request
@@ -35,6 +38,24 @@ def _too_deep(raw: bytes) -> bool:
     return False
 
 
+def _not_json_number(token: str) -> float:
+    raise ApiError(400, "invalid_json", f"{token} is not a JSON number")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):
+        raise ApiError(400, "invalid_json", f"the number {text[:20]} is too large for a 64-bit float")
+    return value
+
+
+def _reject_non_finite(raw: bytes) -> None:
+    """NaN, Infinity and numbers that overflow to infinity: Python's and pydantic's parsers accept
+    them, but they are not JSON, and echoing them back would make our own responses invalid JSON."""
+    with contextlib.suppress(ValueError):  # not JSON at all: pydantic says what is wrong
+        json.loads(raw, parse_constant=_not_json_number, parse_float=_finite)
+
+
 def parse_body(model: type[M]) -> M:
     """The request body validated as ``model``, or an :class:`ApiError` saying what is wrong."""
     if request.mimetype != "application/json":
@@ -46,6 +67,7 @@ def parse_body(model: type[M]) -> M:
         raw.decode("utf-8")
     except UnicodeDecodeError:
         raise ApiError(400, "invalid_json", "the body is not valid UTF-8") from None
+    _reject_non_finite(raw)
     try:
         return model.model_validate_json(raw)
     except ValidationError as error:

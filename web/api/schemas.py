@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, JsonValue, model_validator
 
-JOB_ID_PATTERN = r"^[A-Za-z0-9_.:-]{1,128}$"
+JOB_ID_PATTERN = r"^[A-Za-z0-9_-]{1,128}$"  # what RQ accepts as a job id
 QUEUE_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 MAX_DELAY = 366 * 24 * 3600  # a delayed job runs within a year or it is a cron schedule
 PAST_TOLERANCE = timedelta(minutes=5)  # run_at this far in the past means "now"; more is a mistake

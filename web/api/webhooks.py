@@ -288,8 +288,8 @@ def openapi_paths() -> dict[str, Any]:
     delivery = [path_param("delivery_id")]
     page = [
         query_param("endpoint", {"type": "string"}, "Only this endpoint's deliveries"),
-        query_param("status", {"type": "string", "enum": list(STATUSES)}, "Only deliveries in this status"),
-        query_param("page", {"type": "integer", "minimum": 1}),
+        query_param("status", {"type": "string", "enum": [*STATUSES, ""]}, "Only this status (empty: any)"),
+        query_param("page", {"type": "integer", "minimum": 1, "maximum": 1_000_000}),
         query_param("per_page", {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE}),
     ]
     view = json_response(ref(EndpointView), "The endpoint (never its secret)")
