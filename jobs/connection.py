@@ -24,20 +24,21 @@ def connect(settings: Settings) -> Redis:
     return connect_url(settings.redis_url)
 
 
-def connect_url(url: str) -> Redis:
-    """Like :func:`connect` for a bare URL (tests, the launcher)."""
+def connect_url(url: str, timeout: float | None = None) -> Redis:
+    """Like :func:`connect` for a bare URL (tests, the launcher); ``timeout`` shortens both socket
+    timeouts (a quick "does anything answer?")."""
     parts = urlsplit(url)
     if parts.scheme == "redis+sentinel":
-        return _sentinel_master(url)
+        return _sentinel_master(url, timeout)
     return Redis.from_url(
         url,
-        socket_timeout=SOCKET_TIMEOUT,
-        socket_connect_timeout=CONNECT_TIMEOUT,
+        socket_timeout=timeout or SOCKET_TIMEOUT,
+        socket_connect_timeout=timeout or CONNECT_TIMEOUT,
         health_check_interval=30,
     )
 
 
-def _sentinel_master(url: str) -> Redis:
+def _sentinel_master(url: str, timeout: float | None = None) -> Redis:
     parts = urlsplit(url)
     hosts = []
     for item in parts.netloc.rsplit("@", 1)[-1].split(","):
@@ -49,8 +50,8 @@ def _sentinel_master(url: str) -> Redis:
     options = {k: v[0] for k, v in parse_qs(parts.query).items()}
     sentinel = Sentinel(
         hosts,
-        socket_timeout=SOCKET_TIMEOUT,
-        socket_connect_timeout=CONNECT_TIMEOUT,
+        socket_timeout=timeout or SOCKET_TIMEOUT,
+        socket_connect_timeout=timeout or CONNECT_TIMEOUT,
         sentinel_kwargs={"password": options.get("sentinel_password")}
         if "sentinel_password" in options
         else None,

@@ -14,8 +14,9 @@ import time
 from pathlib import Path
 from types import TracebackType
 
-from redis import Redis
 from redis.exceptions import RedisError
+
+from jobs.connection import connect_url
 
 START_TIMEOUT = 10.0  # seconds a fresh redis-server gets to answer PING
 
@@ -46,8 +47,9 @@ def free_port() -> int:
 
 
 def answers(url: str, timeout: float = 1.0) -> bool:
-    """True when a Redis at ``url`` answers PING."""
-    client = Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout)
+    """True when a Redis at ``url`` (any scheme :func:`jobs.connection.connect_url` takes: TLS,
+    Sentinel, a socket) answers PING."""
+    client = connect_url(url, timeout=timeout)
     try:
         return bool(client.ping())
     except (RedisError, OSError):
