@@ -293,12 +293,12 @@ class Engine:
             try:
                 wait = self.tick()
                 if failures:
-                    log.info("scheduler %s reconnected to Redis", self.name)
+                    log.info("scheduler %s: Redis answers again", self.name)
                 failures = 0
             except RedisError as error:
                 wait = ERROR_BACKOFF[min(failures, len(ERROR_BACKOFF) - 1)]
                 if failures == 0:
-                    log.warning("scheduler %s lost Redis (%s); retrying", self.name, error)
+                    log.warning("scheduler %s: Redis error (%s); retrying with backoff", self.name, error)
                 failures += 1
                 self.leading = False
             if wait > 0:
