@@ -33,6 +33,7 @@ from web.session import SAFE_METHODS, require_login
 
 URL_PREFIX = "/admin/queues"
 POLL_INTERVAL_MS = 5000  # how often rq-dashboard's pages refresh their figures
+LIMITS = {"per_page": 100_000, "page": 10_000_000}  # highest values (1,000,000 jobs: 125,000 pages of 8)
 ACTIONS = frozenset(
     {
         "rq_dashboard.delete_job_view",
@@ -74,10 +75,10 @@ def _check_arguments(args: dict[str, Any]) -> None:
         raise ApiError(
             404, "not_found", f"no queue {queue!r}; queues are {', '.join(state().settings.queues)}"
         )
-    for name in ("per_page", "page"):
+    for name, highest in LIMITS.items():
         value = args.get(name)
-        if value is not None and not (str(value).isdigit() and 1 <= int(value) <= 100_000):
-            raise ApiError(400, "validation_error", f"{name}: expected a whole number from 1")
+        if value is not None and not (str(value).isdigit() and 1 <= int(value) <= highest):
+            raise ApiError(400, "validation_error", f"{name}: expected a whole number from 1 to {highest}")
 
 
 def _guard() -> BaseResponse | None:
