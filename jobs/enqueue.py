@@ -17,6 +17,7 @@ from rq.exceptions import DuplicateJobError
 from rq.job import Job, JobStatus
 
 from jobs.metrics import record as record_metric
+from jobs.metrics import record_into
 from jobs.registry import TaskRegistry, TaskSpec, registry
 from jobs.retry import RetryPolicy
 from jobs.settings import Settings
@@ -123,15 +124,24 @@ def enqueue(
         meta={"task": spec.name, "max_retries": policy.max_retries, **request.meta},
         retry=policy.to_rq(),
     )
-    unique = request.job_id is not None
     when = due_time(request, now)
-    try:
+    if request.job_id is None:
+        # One round trip: RQ's own enqueue (or schedule) and the enqueued counter in one transaction.
+        with connection.pipeline() as pipe:
+            if when is not None:
+                job = queue.schedule_job(job, when, pipeline=pipe)
+            else:
+                job = queue.enqueue_job(job, pipeline=pipe, at_front=request.at_front)
+            record_into(pipe, "enqueued", spec.name, queue_name)
+            pipe.execute()
+        return Enqueued(job, created=True)
+    try:  # RQ's unique check-and-save is a Lua script of its own; it does not join a pipeline
         if when is not None:
-            job = queue.schedule_job(job, when, unique=unique)
+            job = queue.schedule_job(job, when, unique=True)
         else:
-            job = queue.enqueue_job(job, at_front=request.at_front, unique=unique)
+            job = queue.enqueue_job(job, at_front=request.at_front, unique=True)
     except DuplicateJobError:
-        existing = Job.fetch(request.job_id or job.id, connection=connection)
+        existing = Job.fetch(request.job_id, connection=connection)
         if existing.get_status() in PENDING:
             return Enqueued(existing, created=False)
         raise JobIdTaken(existing) from None

@@ -29,6 +29,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 
 from redis import Redis
+from redis.client import Pipeline
 from rq.utils import as_text
 
 from jobs import keys
@@ -72,13 +73,17 @@ class Counts:
     def write(self, connection: Redis) -> None:
         """Add every count to Redis in one pipeline (one HINCRBY per field); raises Redis errors."""
         with connection.pipeline(transaction=False) as pipe:
-            for name, amount in self.jobs.items():
-                pipe.hincrby(keys.METRICS_JOBS, name, amount)
-            for name, amount in self.durations.items():
-                pipe.hincrby(keys.METRICS_DURATION, name, amount)
-            for name, total in self.sums.items():
-                pipe.hincrbyfloat(keys.METRICS_DURATION, name, total)
+            self.queue_into(pipe)
             pipe.execute()
+
+    def queue_into(self, pipe: Pipeline) -> None:
+        """Put the HINCRBYs of every count on ``pipe`` (the caller executes it)."""
+        for name, amount in self.jobs.items():
+            pipe.hincrby(keys.METRICS_JOBS, name, amount)
+        for name, amount in self.durations.items():
+            pipe.hincrby(keys.METRICS_DURATION, name, amount)
+        for name, total in self.sums.items():
+            pipe.hincrbyfloat(keys.METRICS_DURATION, name, total)
 
 
 class _Buffer:
@@ -120,6 +125,13 @@ def record(connection: Redis, event: str, task: str, queue: str, duration: float
     _buffer.counts.add(event, task, queue, duration)
     if time.monotonic() - _buffer.written_at >= _buffer.interval:
         flush(connection)
+
+
+def record_into(pipe: Pipeline, event: str, task: str, queue: str) -> None:
+    """Count one ``event`` as part of a pipeline the caller executes (enqueue: one round trip in all)."""
+    counts = Counts()
+    counts.add(event, task, queue)
+    counts.queue_into(pipe)
 
 
 @on("started", "finished", "retrying", "failed", "stopped")
