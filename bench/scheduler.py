@@ -100,6 +100,7 @@ def every_second_lateness(connection: Redis, url: str, tasks: int = 100, seconds
     process = spawn(["-m", "scheduler"], {"REDIS_URL": url, "LOG_LEVEL": "WARNING"})
     time.sleep(seconds)
     stop([process])
+    # the process runs for `seconds` plus its start-up, so 10 or 11 whole seconds fall in the window
     rows.append(_row("taskyard `* * * * * *`", int(tasks * seconds), _lateness(connection, _ours_due)))
     # rq-scheduler has no per-second cron (its cron is minute-grained) and re-uses one job id per
     # repeating job, so the same load is given as one-shot jobs: `tasks` jobs due at every whole second.
