@@ -140,3 +140,29 @@ def test_hundred_every_second_tasks_through_a_leader_kill(connection: Redis, set
         assert all(gap == 1000 or gap <= (LEASE + 2) * 1000 for gap in gaps)
     print(f"takeover after SIGKILL: {takeover:.2f}s (lease {LEASE}s)")
     assert takeover <= LEASE + 1.5
+
+
+def test_sigterm_hands_leadership_over_at_once(connection: Redis, settings: Settings) -> None:
+    """A Heroku-style restart (SIGTERM) releases the lease, so the standby leads well within the lease."""
+    lease = "5"
+    processes = [
+        start("scheduler", settings, SCHEDULER_LEASE=lease),
+        start("scheduler", settings, SCHEDULER_LEASE=lease),
+    ]
+    try:
+        first_leader = wait_for(lambda: leader(connection), 30)
+        wait_for(lambda: connection.hlen(keys.SCHEDULER_HEARTBEATS) == 2, 30)
+        pid = pid_of(connection, first_leader)
+        os.kill(pid, signal.SIGTERM)
+        stopped_at = time.time()
+        wait_for(lambda: (now_leading := leader(connection)) and now_leading != first_leader, 10)
+        handover = time.time() - stopped_at
+        exited = next(p for p in processes if p.pid == pid)
+        assert exited.wait(timeout=10) == 0  # a clean exit, not a crash
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                process.terminate()
+        for process in processes:
+            process.wait(timeout=30)
+    assert handover < 2.0  # the lease is 5 s: only a released lease explains a faster hand-over
