@@ -5,21 +5,16 @@ worker itself (fast, but a job that calls ``os._exit``, leaks or hangs in C code
 it). :class:`PreforkWorker` splits the two roles differently:
 
 * the **horse**, a child forked once, runs RQ's own job loop (pop, start, ``perform_job``, finish; see
-  :mod:`jobs.lean` for the three round trips) for many jobs. It writes which job it runs into a few
-  bytes of memory shared with its parent (no system call, no round trip per job);
-* the **worker** (the parent, registered in Redis under its name like any RQ worker) supervises: it
-  sleeps until the horse dies or a deadline passes, heartbeats jobs that run long, kills a horse whose
-  job outlives its timeout by ``kill_grace`` seconds (stuck in C code, deaf to RQ's SIGALRM), and
-  starts a new horse whenever the old one is gone.
+  :mod:`jobs.lean` for the three round trips) for many jobs (:mod:`jobs.horse`, which also says when a
+  horse is recycled and how its memory is capped). It writes which job it runs into a few bytes of
+  memory shared with its parent (:mod:`jobs.horse_state`: no system call, no round trip per job);
+* the **worker** (the parent, registered in Redis under its name like any RQ worker; this module)
+  supervises: it sleeps until the horse dies or a deadline passes, heartbeats jobs that run long, kills
+  a horse whose job outlives its timeout by ``kill_grace`` seconds (stuck in C code, deaf to RQ's
+  SIGALRM), and starts a new horse whenever the old one is gone.
 
 A job whose horse died (``os._exit``, a signal, the OOM killer, the kill above) fails with a
-``HorseLost`` reason, or is retried under its retry policy; the next job gets a fresh horse. A horse is
-also replaced after ``recycle_jobs`` jobs, after any failed job (a timeout or ``MemoryError`` may leave
-it in a bad state), and when its RSS passes ``recycle_rss_mb``; its address space may grow by at most
-``memory_limit_mb`` (``RLIMIT_AS``), so a job allocating past that fails with ``MemoryError``.
-
-A job whose return value cannot be stored fails with ``UnstorableResult`` (RQ would store a placeholder
-and call it finished).
+``HorseLost`` reason, or is retried under its retry policy; the next job gets a fresh horse.
 
 SIGTERM (a dyno restart): the worker asks the horse to stop taking jobs; the running job may finish
 for ``shutdown_grace`` seconds, after which the horse is killed and the job handed back to the front
@@ -31,158 +26,47 @@ from __future__ import annotations
 import contextlib
 import errno
 import logging
-import mmap
 import os
-import random
-import resource
 import select
 import signal
-import struct
 import time
-from dataclasses import dataclass
 from typing import Any
 
-from rq import Queue, Worker
 from rq.exceptions import NoSuchJobError
 from rq.executions import Execution
 from rq.job import Job, JobStatus
 from rq.utils import now
 
-from jobs import metrics
 from jobs.hooks import JobEvent, hooks
-from jobs.lean import REDIS_DOWN, LeanRoundTripsMixin
+from jobs.horse import PreforkHorse
+from jobs.horse_state import EXIT_DONE, Running, describe_exit
+from jobs.lean import REDIS_DOWN
 from jobs.settings import Settings
 
 log = logging.getLogger("taskyard.worker")
-
-PAGE_BYTES = os.sysconf("SC_PAGE_SIZE")
-BLOCK_IDLE = 2  # seconds an idle horse waits before its loop checks for a dead parent and suspension
-EXIT_DONE = 64  # horse exit status: burst queues drained or max_jobs reached, the worker stops too
-_SLOT = struct.Struct("<QQdd64s40s128s")  # seq, jobs done, started (epoch), timeout, job, execution, queue
 
 
 class HorseLost(Exception):
     """The work horse died or was killed while running a job (the message says how)."""
 
 
-class UnstorableResult(TypeError):
-    """A job returned a value the serializer cannot store."""
+class PreforkWorker(PreforkHorse):
+    """An RQ ``Worker`` whose long-lived horse runs the job loop (see the module docstring): this class
+    supervises the horse; :class:`~jobs.horse.PreforkHorse` is what the horse runs."""
 
-
-@dataclass(frozen=True)
-class Running:
-    """The job a horse is running, as the worker sees it."""
-
-    job_id: str
-    execution_id: str
-    queue: str
-    started: float
-    timeout: float
-
-
-class Slot:
-    """What the horse runs, in anonymous shared memory (a seqlock: the writer makes ``seq`` odd while
-    it writes; a reader retries on an odd or changed ``seq``). Created before the fork."""
-
-    def __init__(self) -> None:
-        self._mem = mmap.mmap(-1, _SLOT.size)
-        self._seq = 0
-
-    def _write(self, done: int, running: Running | None) -> None:
-        self._seq += 1
-        struct.pack_into("<Q", self._mem, 0, self._seq)
-        fields = (b"", b"", b"", 0.0, 0.0) if running is None else _encode(running)
-        _SLOT.pack_into(self._mem, 0, self._seq, done, fields[3], fields[4], *fields[:3])
-        self._seq += 1
-        struct.pack_into("<Q", self._mem, 0, self._seq)
-
-    def start(self, done: int, running: Running) -> None:
-        self._write(done, running)
-
-    def finish(self, done: int) -> None:
-        self._write(done, None)
-
-    def read(self) -> tuple[int, Running | None]:
-        while True:
-            seq, done, started, timeout, job, execution, queue = _SLOT.unpack_from(self._mem, 0)
-            if seq % 2 == 0 and struct.unpack_from("<Q", self._mem, 0)[0] == seq:
-                self._seq = max(self._seq, seq)
-                break
-        job_id = job.rstrip(b"\0").decode()
-        if not job_id:
-            return done, None
-        return done, Running(
-            job_id, execution.rstrip(b"\0").decode(), queue.rstrip(b"\0").decode(), started, timeout
-        )
-
-
-def _encode(running: Running) -> tuple[bytes, bytes, bytes, float, float]:
-    return (
-        running.job_id.encode(),
-        running.execution_id.encode(),
-        running.queue.encode(),
-        running.started,
-        running.timeout,
-    )
-
-
-class _Statm:
-    """This process's RSS from ``/proc/self/statm``, kept open (one ``pread`` per job, not three calls)."""
-
-    def __init__(self) -> None:
-        self._fd = -1
-        self._pid = 0
-
-    def rss_mb(self) -> float:
-        if self._pid != os.getpid():  # opened after the fork: /proc/self is resolved at open
-            self._fd = os.open("/proc/self/statm", os.O_RDONLY | os.O_CLOEXEC)
-            self._pid = os.getpid()
-        return int(os.pread(self._fd, 128, 0).split()[1]) * PAGE_BYTES / 1_048_576
-
-
-_rss_mb = _Statm().rss_mb
-
-
-def _vsz_bytes() -> int:
-    with open("/proc/self/statm", "rb") as statm:
-        return int(statm.read().split()[0]) * PAGE_BYTES
-
-
-def describe_exit(status: int) -> str:
-    """``exit status 3`` / ``signal 9 (SIGKILL)`` for a ``waitpid`` status."""
-    if os.WIFSIGNALED(status):
-        number = os.WTERMSIG(status)
-        try:
-            return f"signal {number} ({signal.Signals(number).name})"
-        except ValueError:
-            return f"signal {number}"
-    return f"exit status {os.WEXITSTATUS(status)}"
-
-
-class PreforkWorker(LeanRoundTripsMixin, Worker):
-    """An RQ ``Worker`` whose long-lived horse runs the job loop (see the module docstring)."""
-
-    recycle_jobs = 1000  # jobs one horse runs before it is replaced (0 = never)
-    recycle_rss_mb = 512.0  # a horse whose RSS is above this after a job is replaced
-    memory_limit_mb = 2048  # how far a horse's address space may grow (RLIMIT_AS); 0 = no cap
     kill_grace = 2.0  # seconds past a job's timeout before the worker kills a horse deaf to SIGALRM
     shutdown_grace = 25.0  # seconds a running job gets after SIGTERM (Heroku kills at 30)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        for option in ("recycle_jobs", "recycle_rss_mb", "memory_limit_mb", "kill_grace", "shutdown_grace"):
+        for option in ("kill_grace", "shutdown_grace"):
             if option in kwargs:
                 setattr(self, option, kwargs.pop(option))
         super().__init__(*args, **kwargs)
-        self._slot = Slot()
         self._death_fd = -1
-        self._parent_pid = 0
         self._kill_reason: str | None = None
         self._stop_deadline: float | None = None
         self._beat_job: Job | None = None
-        self._ran = 0  # jobs the current horse has run
-        self._until_exit: int | None = None  # jobs the horse may still run before max_jobs is reached
 
-    # --- the worker: supervise ------------------------------------------------------------------
     def work(self, burst: bool = False, logging_level: str | None = None, *args: Any, **kwargs: Any) -> bool:
         """Register, then keep one horse running jobs until stopped (or, in burst mode, drained)."""
         self._bootstrap(logging_level or "INFO")
@@ -381,96 +265,6 @@ class PreforkWorker(LeanRoundTripsMixin, Worker):
             os.close(self._death_fd)
             self._death_fd = -1
         return status
-
-    # --- the horse: run jobs --------------------------------------------------------------------
-    def _horse(self, burst: bool, max_jobs: int | None) -> int:
-        os.setpgrp()
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # Heroku signals every process: the worker decides
-        signal.signal(signal.SIGUSR1, self._horse_stop)
-        random.seed()
-        self._is_horse = True
-        self.log = logging.getLogger("rq.worker")
-        self.pubsub_thread = None
-        if self.memory_limit_mb:
-            cap = _vsz_bytes() + int(self.memory_limit_mb * 1_048_576)
-            resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
-        metrics.buffer_in_process()
-        done, _ = self._slot.read()
-        self._ran = 0
-        try:
-            return self._job_loop(burst, max_jobs, done)
-        finally:
-            try:
-                self.hand_back()
-                metrics.flush(self.connection)
-            except REDIS_DOWN:
-                log.error("worker %s: Redis unreachable while the work horse exits", self.name)
-
-    def _job_loop(self, burst: bool, max_jobs: int | None, done: int) -> int:
-        while not self._stop_requested and os.getppid() == self._parent_pid:
-            if self._prefetched is None:  # prefetching pauses while a suspension check is due
-                self.check_for_suspension(burst)
-            self._until_exit = None if max_jobs is None else max_jobs - done
-            popped = self.dequeue_job_and_maintain_ttl(None if burst else BLOCK_IDLE)
-            if popped is None:
-                if burst:
-                    return EXIT_DONE
-                continue
-            job, queue = popped
-            try:
-                ok = self._run(job, queue, done)
-            except REDIS_DOWN:
-                # Unrecorded start: the id waits in the intermediate list; a started job is abandoned.
-                log.error("worker %s: Redis unreachable while running job %s", self.name, job.id)
-                ok = False
-            done += 1
-            self._ran += 1
-            self._slot.finish(done)
-            if max_jobs is not None and done >= max_jobs:
-                return EXIT_DONE
-            if not ok or self._recycle_due(after_this=0):
-                return 0
-        return 0
-
-    def _recycle_due(self, after_this: int) -> bool:
-        """Whether the horse is to be replaced once it has run ``after_this`` more jobs."""
-        if self.recycle_jobs and self._ran + after_this >= self.recycle_jobs:
-            return True
-        return _rss_mb() > self.recycle_rss_mb
-
-    def prefetch_wanted(self) -> bool:
-        """Only a horse that will run another job prefetches it (not one about to stop or be replaced)."""
-        return (
-            self._is_horse
-            and super().prefetch_wanted()
-            and os.getppid() == self._parent_pid
-            and (self._until_exit is None or self._until_exit > 1)
-            and not self._recycle_due(after_this=1)
-        )
-
-    def before_idle(self) -> None:
-        """The queues are empty: write the metrics this horse holds, so they are current while idle."""
-        metrics.flush(self.connection)
-
-    def _run(self, job: Job, queue: Queue, done: int) -> bool:
-        timeout = job.timeout or self.queue_class.DEFAULT_TIMEOUT
-        execution = self.start_execution(job, queue)
-        self._slot.start(done, Running(job.id, execution.id, queue.name, time.time(), float(timeout)))
-        return bool(self.perform_job(job, queue, execution))
-
-    def _finalize_success(self, job: Job, queue: Queue, execution: Execution, return_value: Any) -> None:
-        """Fail a job whose return value cannot be stored (RQ would store a placeholder and call it
-        finished): the caller asked for a result, and a clear failure says why there is none."""
-        try:
-            self.serializer.dumps(return_value)
-        except Exception as error:
-            name = type(return_value).__name__
-            raise UnstorableResult(f"the job returned {name}, which cannot be stored: {error}") from None
-        super()._finalize_success(job, queue, execution, return_value)
-
-    def _horse_stop(self, signum: int, frame: Any) -> None:
-        self._stop_requested = True
 
 
 def prefork_options(settings: Settings) -> dict[str, Any]:
