@@ -1,9 +1,10 @@
 """The work horse of a :class:`~jobs.prefork.PreforkWorker`: the child, forked once, that runs many jobs.
 
 The horse runs RQ's own job loop (pop, start, ``perform_job``, finish; see :mod:`jobs.lean` for the
-three round trips) and writes which job it runs into its :class:`~jobs.horse_state.Slot`, where the
-supervising worker reads it. It stops taking jobs on SIGUSR1 (the worker's warm shutdown) or once its
-parent is gone; it ignores SIGTERM and SIGINT, which the worker handles.
+three round trips, :mod:`jobs.recovery` for its maintenance) and writes which job it runs into its
+:class:`~jobs.horse_state.Slot`, where the supervising worker reads it. It stops taking jobs on SIGUSR1
+(the worker's warm shutdown) or once its parent is gone; it ignores SIGTERM and SIGINT, which the
+worker handles.
 
 A horse is replaced after ``recycle_jobs`` jobs, after any failed job (a timeout or ``MemoryError`` may
 leave it in a bad state), and when its RSS passes ``recycle_rss_mb``; its address space may grow by at
@@ -30,6 +31,7 @@ from rq.job import Job
 from jobs import metrics
 from jobs.horse_state import EXIT_DONE, Running, Slot
 from jobs.lean import REDIS_DOWN, LeanRoundTripsMixin
+from jobs.recovery import RecoveryMixin
 
 log = logging.getLogger("taskyard.worker")
 
@@ -63,7 +65,7 @@ def _vsz_bytes() -> int:
         return int(statm.read().split()[0]) * PAGE_BYTES
 
 
-class PreforkHorse(LeanRoundTripsMixin, Worker):
+class PreforkHorse(LeanRoundTripsMixin, RecoveryMixin, Worker):
     """The job-running half of :class:`~jobs.prefork.PreforkWorker`: what its forked horse does (see the
     module docstring). The worker subclass adds the supervision; this class is not used alone."""
 

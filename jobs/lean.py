@@ -1,4 +1,4 @@
-"""Two or three Redis round trips per job instead of twenty, and abandoned jobs found in seconds.
+"""Two or three Redis round trips per job instead of twenty.
 
 A mixin for RQ worker classes. RQ 3's worker spends ~20 round trips on a no-op job, most of them
 bookkeeping: three unpipelined heartbeats of three commands each, ``idle`` written twice, a suspension
@@ -19,20 +19,15 @@ While jobs flow, a worker that will go on taking jobs (:meth:`LeanRoundTripsMixi
 puts the pop of its next job into that same finish transaction, so a busy worker makes two round trips
 per job. A prefetched job is an ordinary pop: its id waits in the intermediate list until it starts. A
 worker that stops before starting it hands it back to the front of its queue (:meth:`hand_back`); one
-killed first leaves it to the recovery below. Prefetching pauses whenever the suspension check is due,
-so ``rq suspend`` is still noticed within a second.
+killed first leaves it to the recovery in :mod:`jobs.recovery`. Prefetching pauses whenever the
+suspension check is due, so ``rq suspend`` is still noticed within a second.
 
 The worker's own heartbeat and the suspension check go out at most every ``quiet_interval`` seconds,
 and ``idle`` is written only when the worker blocks. When every queue is empty the worker blocks on
 ``BLMOVE`` (one queue) or ``BLPOP`` (several; the one spot where a worker killed between the pop and
 the next round trip loses an id) for at most one second at a time, so it notices a stop request fast.
 
-Recovery: a started job's execution expires ``abandon_after`` seconds after its last heartbeat (sent
-every ``job_monitoring_interval``), and maintenance runs every ``maintenance_interval`` seconds under
-a lock that lapses in ``abandon_after`` (RQ's lapses in 899 s). A job whose worker died is retried or
-failed (``AbandonedJobError``) within about ``abandon_after + maintenance_interval`` seconds (RQ:
-minutes). A job popped but never started goes back to the front of its queue after ``abandon_after``
-seconds: it never ran, so no retry is used up.
+Abandoned jobs are found in seconds by :class:`jobs.recovery.RecoveryMixin`, mixed in beside this one.
 """
 
 from __future__ import annotations
@@ -46,10 +41,9 @@ from rq import Queue
 from rq.executions import Execution
 from rq.job import Job, JobStatus
 from rq.rate_limit import release_slot
-from rq.registry import StartedJobRegistry, clean_registries
+from rq.registry import StartedJobRegistry
 from rq.utils import as_text, get_version, now
 from rq.worker.base import WorkerStatus
-from rq.worker_registration import clean_worker_registry
 
 log = logging.getLogger("taskyard.worker")
 
@@ -95,7 +89,6 @@ class LeanRoundTripsMixin:
     """Mix into an RQ worker class, before it (see the module docstring)."""
 
     quiet_interval = 1.0  # seconds between the worker's own heartbeats and suspension checks
-    abandon_after = 10  # seconds without a heartbeat after which a started job is abandoned
     max_connection_wait_time = 2.0  # longest pause between reconnection attempts (RQ: 60 s)
 
     connection: Any
@@ -105,13 +98,8 @@ class LeanRoundTripsMixin:
     _ordered_queues: list[Queue]
     _stop_requested: bool
     _state: str
-    last_cleaned_at: Any
 
-    def __init__(self, *args: Any, abandon_after: int | None = None, **kwargs: Any) -> None:
-        if abandon_after is not None:
-            self.abandon_after = abandon_after
-        kwargs.setdefault("job_monitoring_interval", max(0.5, self.abandon_after / 4))
-        kwargs.setdefault("maintenance_interval", max(1, self.abandon_after // 2))
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._quiet_until = 0.0
         self._suspension_checked = 0.0
@@ -132,7 +120,7 @@ class LeanRoundTripsMixin:
             try:
                 self.heartbeat()
                 if self.should_run_maintenance_tasks:  # type: ignore[attr-defined]
-                    self.run_maintenance_tasks()
+                    self.run_maintenance_tasks()  # type: ignore[attr-defined]
                 if self._prefetched is not None:
                     prefetched, self._prefetched = self._prefetched, None
                     return self._job_from(*prefetched)
@@ -221,7 +209,7 @@ class LeanRoundTripsMixin:
     # --- 2. start -------------------------------------------------------------------------------
     def start_execution(self, job: Job, queue: Queue) -> Execution:
         """RQ's ``prepare_execution`` and ``prepare_job_execution`` in one transaction."""
-        ttl = self.get_heartbeat_ttl(job)
+        ttl = self.get_heartbeat_ttl(job)  # type: ignore[attr-defined]
         with self.connection.pipeline() as pipe:
             execution = Execution.create(job, ttl, pipeline=pipe, worker_name=self.name)
             self.executions[execution.id] = execution  # type: ignore[attr-defined]
@@ -310,43 +298,3 @@ class LeanRoundTripsMixin:
             log.warning("worker %s: Redis unreachable while checking for suspension", self.name)
             return
         self._suspension_checked = time.monotonic()
-
-    def get_heartbeat_ttl(self, job: Job, working_time: float = 0.0) -> int:
-        """Seconds a started job's execution lives without a heartbeat: ``abandon_after``."""
-        return int(self.abandon_after)
-
-    # --- maintenance ----------------------------------------------------------------------------
-    def run_maintenance_tasks(self) -> None:
-        try:
-            super().run_maintenance_tasks()  # type: ignore[misc]
-        except REDIS_DOWN:
-            log.warning("worker %s: Redis unreachable during maintenance", self.name)
-
-    def clean_registries(self) -> None:
-        """RQ's registry cleanup under a short lock, then putting never-started pops back."""
-        for queue in self.queues:
-            if not self.connection.set(queue.registry_cleaning_key, 1, nx=True, ex=int(self.abandon_after)):
-                continue
-            clean_registries(queue, self._exc_handlers)
-            clean_worker_registry(queue)
-            self._requeue_stuck_pops(queue)
-            queue.release_maintenance_lock()
-        self.last_cleaned_at = now()
-
-    def _requeue_stuck_pops(self, queue: Queue) -> None:
-        intermediate = queue.intermediate_queue
-        started = StartedJobRegistry(queue.name, connection=self.connection)
-        for job_id in intermediate.get_job_ids():
-            job = queue.fetch_job(job_id)
-            if job is None or job.get_status(refresh=False) != JobStatus.QUEUED:
-                intermediate.remove(job_id)  # started since (or gone): not ours to recover
-                continue
-            if job_id in started:
-                continue
-            seen_key = intermediate.get_first_seen_key(job_id)
-            if self.connection.set(seen_key, time.time(), nx=True, ex=3600):
-                continue
-            if time.time() - float(self.connection.get(seen_key) or time.time()) >= self.abandon_after:
-                log.warning("job %s was popped but never started; putting it back on %s", job_id, queue.name)
-                self.connection.eval(REQUEUE_STUCK, 2, intermediate.key, queue.key, job_id)
-                self.connection.delete(seen_key)
