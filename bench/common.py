@@ -1,7 +1,9 @@
-"""Shared benchmark plumbing: a private redis-server, process helpers, and the result table."""
+"""Shared benchmark plumbing: a private redis-server, process helpers (our web process among them), and
+the result table."""
 
 from __future__ import annotations
 
+import http.client
 import os
 import statistics
 import subprocess
@@ -15,6 +17,7 @@ from tempfile import TemporaryDirectory
 from jobs.redis_server import RedisServer, free_port
 
 ROOT = Path(__file__).resolve().parents[1]
+TOKEN = "bench-admin-token-0123456789"  # the admin token of the web process the benchmarks start
 
 
 @contextmanager
@@ -44,6 +47,34 @@ def stop(processes: Sequence[subprocess.Popen[bytes]]) -> None:
             process.wait(timeout=20)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+def start_web(url: str, port: int) -> subprocess.Popen[bytes]:
+    """The Procfile's web process (``python -m web.server``) on ``port``, on the Redis at ``url``, with
+    :data:`TOKEN` as its admin token; returned once ``/healthz`` answers (stopped if it never does)."""
+    env = {
+        "REDIS_URL": url,
+        "PORT": str(port),
+        "ADMIN_TOKEN": TOKEN,
+        "SECRET_KEY": "bench",
+        "LOG_LEVEL": "WARNING",
+    }
+    process = spawn(["-m", "web.server"], env)
+
+    def up() -> bool:
+        try:
+            probe = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            probe.request("GET", "/healthz")
+            return probe.getresponse().status in (200, 503)
+        except (OSError, http.client.HTTPException):
+            return False
+
+    try:
+        wait_until(up, 60)
+    except BaseException:
+        stop([process])
+        raise
+    return process
 
 
 def wait_until(predicate: Callable[[], bool], timeout: float) -> float:

@@ -21,12 +21,11 @@ from collections.abc import Callable, Sequence
 from redis import Redis
 from rq import Queue
 
-from bench.common import percentile, spawn, stop, table, wait_until
+from bench.common import TOKEN, percentile, start_web, stop, table
 from jobs.connection import connect_url
 from jobs.redis_server import free_port
 
 NOOP = "jobs.builtin.system.noop"
-TOKEN = "bench-admin-token-0123456789"
 BODY = json.dumps({"task": "system.noop"})
 HEADERS = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}
 
@@ -95,28 +94,6 @@ def _api_call(port: int) -> Callable[[], None]:
     return call
 
 
-def _start_web(url: str, port: int) -> object:
-    env = {
-        "REDIS_URL": url,
-        "PORT": str(port),
-        "ADMIN_TOKEN": TOKEN,
-        "SECRET_KEY": "bench",
-        "LOG_LEVEL": "WARNING",
-    }
-    process = spawn(["-m", "web.server"], env)
-
-    def up() -> bool:
-        try:
-            probe = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            probe.request("GET", "/healthz")
-            return probe.getresponse().status in (200, 503)
-        except OSError:
-            return False
-
-    wait_until(up, 60)
-    return process
-
-
 def api_load(connection: Redis, url: str, clients: Sequence[int] = (8, 16), seconds: float = 5.0) -> str:
     """Enqueue rate, latency and errors: for each count in ``clients``, that many threads for ``seconds``
     against the web process, then as many threads calling ``Queue.enqueue`` on the same Redis."""
@@ -125,7 +102,7 @@ def api_load(connection: Redis, url: str, clients: Sequence[int] = (8, 16), seco
     port = free_port()
     rows = []
     connection.flushall()
-    process = _start_web(url, port)
+    process = start_web(url, port)
     try:
         _drive(4, 1.0, lambda: _api_call(port))  # warm up every gunicorn worker: imports, connections
         for count in clients:
@@ -133,7 +110,7 @@ def api_load(connection: Redis, url: str, clients: Sequence[int] = (8, 16), seco
             tally, took = _drive(count, seconds, lambda: _api_call(port))
             rows.append(_row(api_label, count, tally, took, connection))
     finally:
-        stop([process])  # type: ignore[list-item]
+        stop([process])
     shared = connect_url(url)  # one client (a connection pool), shared by the threads as an app would
     queue = Queue("default", connection=shared)
     for count in clients:

@@ -22,7 +22,7 @@ import requests
 from redis import Redis
 from rq import Queue
 
-from bench.common import percentile, spawn, stop, table, wait_until
+from bench.common import TOKEN, percentile, start_web, stop, table
 from jobs.connection import connect_url
 from jobs.enqueue import retry_policy
 from jobs.redis_server import free_port
@@ -32,7 +32,6 @@ from scheduler.engine import Engine
 from scheduler.store import TaskStore
 from scheduler.tasks import Definition
 
-TOKEN = "bench-admin-token-0123456789"
 PIPELINE = 1000  # jobs per enqueue_many pipeline
 CREATORS = 4  # threads creating tasks
 REPEAT = 5  # requests per endpoint (the table shows their median and the slowest)
@@ -196,18 +195,9 @@ def scale(connection: Redis, url: str, jobs: int = 100_000, tasks: int = 10_000)
     ]
     rows = []
     port = free_port()
-    env = {
-        "REDIS_URL": url,
-        "PORT": str(port),
-        "ADMIN_TOKEN": TOKEN,
-        "SECRET_KEY": "bench",
-        "LOG_LEVEL": "WARNING",
-    }
-    process = spawn(["-m", "web.server"], env)
+    process = start_web(url, port)
     try:
-        base = f"http://127.0.0.1:{port}"
-        wait_until(lambda: _answers(base), 60)
-        browser = Browser(base)
+        browser = Browser(f"http://127.0.0.1:{port}")
         for label, path, api in endpoints(job_id.decode(), task_ids[len(task_ids) // 2], jobs, tasks):
             median, slowest, size = browser.timed(path, api)
             rows.append(
@@ -232,13 +222,6 @@ def scale(connection: Redis, url: str, jobs: int = 100_000, tasks: int = 10_000)
             rows,
         )
     )
-
-
-def _answers(base: str) -> bool:
-    try:
-        return requests.get(f"{base}/healthz", timeout=2).status_code in (200, 503)
-    except requests.RequestException:
-        return False
 
 
 def main(jobs: int, tasks: int) -> None:

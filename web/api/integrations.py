@@ -13,6 +13,7 @@ from jobs.crypto import EncryptionUnavailable, cipher
 from jobs.integrations import Integration, IntegrationStore, schedule_health, schedule_refresh, unschedule
 from jobs.targets import TargetRefused, check_url
 from web.api.body import parse_body
+from web.api.jobs import accepted
 from web.api.openapi import (
     READ_ERRORS,
     WRITE_ERRORS,
@@ -23,7 +24,7 @@ from web.api.openapi import (
     path_param,
     ref,
 )
-from web.api.schemas import Strict
+from web.api.schemas import JobAccepted, Strict
 from web.errors import ApiError
 from web.extension import state
 
@@ -64,9 +65,8 @@ class IntegrationView(BaseModel):
     health_job_id: str
 
 
-class RefreshQueued(BaseModel):
-    job_id: str
-    url: str
+class RefreshQueued(JobAccepted):
+    pass  # its own name in the OpenAPI document
 
 
 def _store() -> IntegrationStore:
@@ -123,9 +123,7 @@ def refresh_now(tenant_id: str, integration_id: str) -> Response:
     job = schedule_refresh(ext.connection, ext.settings, integration, time.time(), urgent=True)
     if job is None:
         raise ApiError(409, "refresh_running", f"a refresh of {integration_id} is running now")
-    response = jsonify({"job_id": job.id, "url": url_for("api_v1.get_job", job_id=job.id)})
-    response.status_code = 202
-    return response
+    return accepted(job)
 
 
 def register(bp: Blueprint) -> None:

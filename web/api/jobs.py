@@ -70,6 +70,13 @@ def _create_job() -> Response:
     return response
 
 
+def accepted(job: Job) -> Response:
+    """The 202 answer of an endpoint that enqueued ``job`` for its work (body: ``JobAccepted``)."""
+    response = jsonify({"job_id": job.id, "url": url_for("api_v1.get_job", job_id=job.id)})
+    response.status_code = 202
+    return response
+
+
 def get_job(job_id: str) -> Response:
     return jsonify(_view(_fetch(job_id)))
 

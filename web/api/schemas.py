@@ -79,6 +79,13 @@ class JobView(BaseModel):
     url: str
 
 
+class JobAccepted(BaseModel):
+    """202 Accepted from an endpoint that enqueued a job: poll ``url`` (GET /api/v1/jobs/<id>)."""
+
+    job_id: str
+    url: str
+
+
 class TaskView(BaseModel):
     name: str
     queue: str

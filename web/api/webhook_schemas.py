@@ -19,7 +19,7 @@ from web.api.openapi import (
     query_param,
     ref,
 )
-from web.api.schemas import Strict
+from web.api.schemas import JobAccepted, Strict
 
 EVENT_TYPE = r"^[A-Za-z0-9_.:-]{1,100}$"
 MAX_PER_PAGE = 200
@@ -90,9 +90,8 @@ class EventAccepted(BaseModel):
     deliveries: list[DeliveryView]
 
 
-class SweepQueued(BaseModel):
-    job_id: str
-    url: str
+class SweepQueued(JobAccepted):
+    pass  # its own name in the OpenAPI document
 
 
 OPENAPI_MODELS = (

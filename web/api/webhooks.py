@@ -16,6 +16,7 @@ from jobs.enqueue import JobRequest, enqueue
 from jobs.targets import TargetRefused, check_url
 from jobs.webhook_store import STATUSES, Delivery, WebhookStore
 from web.api.body import parse_body
+from web.api.jobs import accepted
 from web.api.webhook_schemas import EVENT_TYPE, MAX_PER_PAGE, EndpointCreate, EndpointUpdate, EventCreate
 from web.api.webhook_schemas import OPENAPI_MODELS as OPENAPI_MODELS  # re-exported: web.api.openapi
 from web.api.webhook_schemas import openapi_paths as openapi_paths
@@ -168,9 +169,7 @@ def retry_delivery(delivery_id: str) -> Response:
 def retry_all() -> Response:
     ext = state()
     job = enqueue(ext.connection, ext.settings, JobRequest("webhooks.retry_sweep", at_front=True)).job
-    response = jsonify({"job_id": job.id, "url": url_for("api_v1.get_job", job_id=job.id)})
-    response.status_code = 202
-    return response
+    return accepted(job)
 
 
 def register(bp: Blueprint) -> None:
