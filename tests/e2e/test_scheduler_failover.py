@@ -10,6 +10,8 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -58,6 +60,31 @@ def wait_for(predicate, timeout: float):  # type: ignore[no-untyped-def]
     raise AssertionError("timed out")
 
 
+@contextmanager
+def running(*processes: subprocess.Popen[bytes]) -> Iterator[list[subprocess.Popen[bytes]]]:
+    """Yield the started processes; terminate and reap whatever is still alive afterwards."""
+    try:
+        yield list(processes)
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                process.terminate()
+        for process in processes:
+            process.wait(timeout=30)
+
+
+def stop_leader(connection: Redis, sig: signal.Signals) -> tuple[str, int, float]:
+    """Once two schedulers report, send ``sig`` to the leader; return (its name, its pid, seconds until
+    another scheduler led)."""
+    first_leader = wait_for(lambda: leader(connection), 30)
+    wait_for(lambda: connection.hlen(keys.SCHEDULER_HEARTBEATS) == 2, 30)
+    pid = pid_of(connection, first_leader)
+    os.kill(pid, sig)
+    stopped_at = time.time()
+    wait_for(lambda: (now_leading := leader(connection)) and now_leading != first_leader, 10)
+    return first_leader, pid, time.time() - stopped_at
+
+
 def test_two_schedulers_fire_each_occurrence_once_and_fail_over(
     api: ApiClient, connection: Redis, settings: Settings
 ) -> None:
@@ -70,22 +97,12 @@ def test_two_schedulers_fire_each_occurrence_once_and_fail_over(
             "allowOverlap": True,
         },
     ).get_json()
-    processes = [start("scheduler", settings), start("scheduler", settings), start("jobs.worker", settings)]
-    try:
-        first_leader = wait_for(lambda: leader(connection), 30)
+    with running(start("scheduler", settings), start("scheduler", settings), start("jobs.worker", settings)):
         wait_for(lambda: connection.hlen(keys.SCHEDULER_HEARTBEATS) == 2, 30)
         time.sleep(3)
-        os.kill(pid_of(connection, first_leader), signal.SIGKILL)
-        killed_at = time.time()
-        second_leader = wait_for(lambda: (now := leader(connection)) and now != first_leader and now, 10)
-        took_over_after = time.time() - killed_at
+        first_leader, _, took_over_after = stop_leader(connection, signal.SIGKILL)
+        second_leader = leader(connection)
         time.sleep(3)
-    finally:
-        for process in processes:
-            if process.poll() is None:
-                process.terminate()
-        for process in processes:
-            process.wait(timeout=30)
     assert second_leader != first_leader
     assert took_over_after <= LEASE + 1.5
     executions, _ = ExecutionLog(connection).page(task["id"], per_page=1000)
@@ -110,22 +127,11 @@ def test_hundred_every_second_tasks_through_a_leader_kill(connection: Redis, set
         store.create(Definition(f"c{i}", "system.noop", "* * * * * *", allow_overlap=True), now).id
         for i in range(100)
     ]
-    processes = [start("scheduler", settings), start("scheduler", settings)]
-    try:
-        first_leader = wait_for(lambda: leader(connection), 30)
+    with running(start("scheduler", settings), start("scheduler", settings)):
         wait_for(lambda: connection.hlen(keys.SCHEDULER_HEARTBEATS) == 2, 30)
         time.sleep(2.5)
-        os.kill(pid_of(connection, first_leader), signal.SIGKILL)
-        killed_at = time.time()
-        wait_for(lambda: (now_leading := leader(connection)) and now_leading != first_leader, 10)
-        takeover = time.time() - killed_at
+        _, _, takeover = stop_leader(connection, signal.SIGKILL)
         time.sleep(2.5)
-    finally:
-        for process in processes:
-            if process.poll() is None:
-                process.terminate()
-        for process in processes:
-            process.wait(timeout=30)
     job_ids = [raw.decode() for raw in connection.lrange("rq:queue:default", 0, -1)]
     assert len(job_ids) == len(set(job_ids)), "a job was pushed twice"
     per_task: dict[str, list[int]] = {task_id: [] for task_id in ids}
@@ -145,24 +151,12 @@ def test_hundred_every_second_tasks_through_a_leader_kill(connection: Redis, set
 def test_sigterm_hands_leadership_over_at_once(connection: Redis, settings: Settings) -> None:
     """A Heroku-style restart (SIGTERM) releases the lease, so the standby leads well within the lease."""
     lease = "5"
-    processes = [
+    pair = (
         start("scheduler", settings, SCHEDULER_LEASE=lease),
         start("scheduler", settings, SCHEDULER_LEASE=lease),
-    ]
-    try:
-        first_leader = wait_for(lambda: leader(connection), 30)
-        wait_for(lambda: connection.hlen(keys.SCHEDULER_HEARTBEATS) == 2, 30)
-        pid = pid_of(connection, first_leader)
-        os.kill(pid, signal.SIGTERM)
-        stopped_at = time.time()
-        wait_for(lambda: (now_leading := leader(connection)) and now_leading != first_leader, 10)
-        handover = time.time() - stopped_at
+    )
+    with running(*pair) as processes:
+        _, pid, handover = stop_leader(connection, signal.SIGTERM)
         exited = next(p for p in processes if p.pid == pid)
         assert exited.wait(timeout=10) == 0  # a clean exit, not a crash
-    finally:
-        for process in processes:
-            if process.poll() is None:
-                process.terminate()
-        for process in processes:
-            process.wait(timeout=30)
     assert handover < 2.0  # the lease is 5 s: only a released lease explains a faster hand-over
