@@ -3,7 +3,7 @@
 Rules (thresholds from settings):
 
 * **failures**: ``ALERT_FAILURE_THRESHOLD`` failed attempts of one task (``failed`` or ``retrying``
-  job events, seed 004's "failed > 10") within a fixed window of ``ALERT_WINDOW`` seconds. Counted by
+  job events, e.g. "more than 10 failed") within a fixed window of ``ALERT_WINDOW`` seconds. Counted by
   a job-hook subscriber in the worker: one INCR per failure on a per-task, per-window counter.
 * **missed schedule**: a recurring scheduled task past the deadline the scheduler expects its next
   success by. The scheduler leader detects these (``scheduler/health.py``) and hands them to

@@ -1,4 +1,4 @@
-"""Batch jobs with partial failure (seed 001's dailyMaintenanceCheck pattern).
+"""Batch jobs with partial failure (a daily maintenance check over many items).
 
 :func:`run_batch` applies a function to many items inside one job: an item that raises is counted and
 logged, not fatal, so one bad item never fails the whole batch. It reports progress into the job as it

@@ -1,4 +1,4 @@
-"""Circuit breakers per external host, shared by every worker through Redis (seed 001's pattern).
+"""Circuit breakers per external host, shared by every worker through Redis.
 
 States: **closed** (calls go through; consecutive failures are counted) → **open** after
 ``BREAKER_FAILURE_THRESHOLD`` consecutive failures (calls are refused) → **half_open** once

@@ -1,4 +1,4 @@
-"""OAuth integrations (seed 004): stored tokens, encrypted at rest, and their stable background jobs.
+"""OAuth integrations: stored tokens, encrypted at rest, and their stable background jobs.
 
 An integration holds a tenant's OAuth client and tokens for one provider. ``client_secret``,
 ``access_token`` and ``refresh_token`` are Fernet-encrypted (:mod:`jobs.crypto`) and never leave

@@ -79,7 +79,7 @@ def sched_execution_order(task_id: str) -> str:
     return SCHED_EXECUTION_ORDER.format(id=task_id)
 
 
-# built-in jobs (issue 4): webhooks, integrations, breakers, rate limits, health metrics
+# built-in jobs: webhooks, integrations, breakers, rate limits, health metrics
 WEBHOOK_ENDPOINTS = PREFIX + "webhooks:endpoints"  # hash: endpoint id -> JSON (secret encrypted)
 WEBHOOK_DELIVERY = PREFIX + "webhooks:delivery:{id}"  # string: one delivery's JSON record
 WEBHOOK_ATTEMPTS = PREFIX + "webhooks:delivery:{id}:attempts"  # list: JSON attempt log, oldest first

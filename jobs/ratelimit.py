@@ -1,7 +1,7 @@
 """Rate limits per task or per external host: at most N calls per window, shared through Redis.
 
 Why the ``limits`` package and not RQ 3's built-in ``RateLimit``: RQ's is a *concurrency* cap (at most
-N jobs of a key queued or running at once, enforced at enqueue time), while the seeds ask for a
+N jobs of a key queued or running at once, enforced at enqueue time), while webhook delivery needs a
 *rate* ("at most N webhook deliveries per second per endpoint"). ``limits``' moving window counts
 calls in the last window exactly, in one Lua script on our own Redis connection pool (no second client).
 A job over its limit is deferred to when the window frees a slot, like a job behind an open breaker:

@@ -58,7 +58,7 @@ class TaskSpec:
 
 @dataclass(frozen=True)
 class DeclaredSchedule:
-    """A schedule declared in code beside its handler (the seeds' ``@Cron``/``@Interval``/``@Timeout``).
+    """A schedule declared in code beside its handler (as NestJS's ``@Cron``/``@Interval``/``@Timeout`` do).
 
     ``schedule`` uses the scheduler's syntax: a 5-field cron, a 6-field cron with seconds first, a named
     constant such as ``EVERY_5_MINUTES``, ``@every 30s``, or ``@after 5s`` (once, that long after the

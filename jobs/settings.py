@@ -39,7 +39,7 @@ DEFAULT_WORKER_RECYCLE_RSS_MB = 512  # a work horse above this RSS after a job i
 DEFAULT_JOB_MEMORY_LIMIT_MB = 2048  # how far a job may grow its process (beyond: MemoryError); 0 = no cap
 DEFAULT_JOB_ABANDON_AFTER = 10  # seconds without a heartbeat after which a started job is retried/failed
 DEFAULT_WORKER_SHUTDOWN_GRACE = 25.0  # seconds a running job gets after SIGTERM before it is handed back
-# built-in jobs (issue 4): webhooks, OAuth integrations, breakers, rate limits, email, maintenance
+# built-in jobs: webhooks, OAuth integrations, breakers, rate limits, email, maintenance
 DEFAULT_WEBHOOK_RETRY_SCHEDULE = (60.0, 300.0, 900.0, 3600.0, 21600.0)  # seconds before each webhook retry
 DEFAULT_WEBHOOK_RETRY_INTERVAL_MINUTES = 5  # minutes between sweeps for stranded webhook retries
 DEFAULT_WEBHOOK_CLEANUP_RETENTION_DAYS = 30  # days of finished webhook deliveries and their attempt logs kept

@@ -36,7 +36,7 @@ MAX_ONE_TIME_AHEAD = timedelta(days=3660)  # a one-time run more than ~10 years 
 ONE_TIME_PAST_TOLERANCE = timedelta(minutes=5)  # a one-time run this far in the past means "now"
 MIN_INTERVAL = timedelta(seconds=1)  # the engine's resolution for @every
 
-# @nestjs/schedule's CronExpression constants (seed 000), six fields, seconds first.
+# @nestjs/schedule's CronExpression constants, six fields, seconds first.
 NAMED: dict[str, str] = {
     "EVERY_SECOND": "* * * * * *",
     "EVERY_5_SECONDS": "*/5 * * * * *",

@@ -193,7 +193,7 @@ def run_scheduled(
 
 
 def _last(execution: dict[str, Any]) -> dict[str, Any]:
-    """The seed's ``lastExecution`` summary of an execution record."""
+    """The scheduled-task API's ``lastExecution`` summary of an execution record."""
     return {
         "status": execution["status"],
         "time": execution["startTime"],

@@ -1,6 +1,6 @@
 """Scheduled tasks in Redis: definitions (data, not code) and their scheduling state.
 
-A task is a Redis hash (``keys.sched_task``) with the fields of seed 003. Writers touch only their own
+A task is a Redis hash (``keys.sched_task``) with the scheduled-task API's fields. Writers touch only their own
 fields with HSET, so the API (definition, pause), the scheduler (nextRun, currentJob) and the worker
 (status, lastExecution, retryCount) never overwrite each other's updates. Active tasks sit in the
 ``SCHED_DUE`` sorted set scored by their next run (epoch seconds with sub-second precision); paused and

@@ -1,6 +1,6 @@
 """A scheduled task as data: its definition (what a user sets) and its state, and their Redis encoding.
 
-Times are milliseconds since the epoch, as seed 003 shows them.
+Times are milliseconds since the epoch, as the scheduled-task API shows them.
 """
 
 from __future__ import annotations
@@ -75,7 +75,7 @@ class Task:
         return self.definition.parsed(now, anchor=from_ms(self.anchor))
 
     def to_api(self, now: datetime) -> dict[str, Any]:
-        """The task as seed 003 shows it (times in ms since the epoch), plus nextRunAt in its time zone."""
+        """The task as the scheduled-task API shows it (times in ms since the epoch), plus nextRunAt in its time zone."""
         d = self.definition
         schedule = self.schedule(now)
         next_at = from_ms(self.next_run).astimezone(schedule.tz).isoformat() if self.next_run else None

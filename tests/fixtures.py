@@ -50,7 +50,7 @@ def record_run() -> str:
     return job.id
 
 
-# --- misbehaving jobs (issue 6: each must end failed with its reason while the worker keeps serving) ---
+# --- misbehaving jobs (each must end failed with its reason while the worker keeps serving) ---
 _LEAKED: list[bytes] = []
 
 

@@ -1,4 +1,4 @@
-"""``email.send``: one email through the SMTP relay in the environment (seed 002's send-magic-link).
+"""``email.send``: one email through the SMTP relay in the environment (owner notices, alerts, your own tasks).
 
 SMTP settings: ``SMTP_HOST``, ``SMTP_PORT``, ``SMTP_USERNAME``/``SMTP_PASSWORD`` (login when set),
 ``SMTP_STARTTLS`` or ``SMTP_SSL``, ``SMTP_FROM``, ``SMTP_TIMEOUT``. A refused or unreachable relay

@@ -1,4 +1,4 @@
-"""Built-in maintenance jobs (seeds 002 and 003), each with the seeds' schedule declared in code.
+"""Built-in maintenance jobs, each with its schedule declared in code beside the handler.
 
 - ``maintenance.cleanup_idempotency_keys`` (hourly): Idempotency-Key records are written with a Redis
   TTL (``IDEMPOTENCY_TTL``; 60 s while in flight), so Redis itself removes expired ones. This job only
@@ -124,10 +124,10 @@ def run_cleanup_logs(
 
 
 @task("maintenance.cleanup_logs", retry=NO_RETRY, timeout=1800,
-      schedule="0 3 * * *", params={"olderThan": 30, "dryRun": False},  # seed 003's "daily-cleanup" example
+      schedule="0 3 * * *", params={"olderThan": 30, "dryRun": False},  # the daily-cleanup defaults
       description="Remove execution history, job results and delivery logs older than olderThan days.")  # fmt: skip
 def cleanup_logs(olderThan: float = 30, dryRun: bool = False) -> dict[str, Any]:
-    """Seed 003's ``cleanup-logs`` built-in, with its parameter names."""
+    """The ``cleanup-logs`` built-in, with the scheduled-task API's camelCase parameter names."""
     if float(olderThan) < 0:
         raise ValueError("olderThan is a number of days, at least 0")
     return run_cleanup_logs(
@@ -162,5 +162,5 @@ def run_database_stats(connection: Redis, detailed: bool) -> dict[str, Any]:
     description="Redis statistics; detailed adds per-prefix key counts.",
 )
 def database_stats(detailed: bool = False) -> dict[str, Any]:
-    """Seed 003's ``database-stats`` built-in."""
+    """The ``database-stats`` built-in: Redis statistics for a scheduled task or a manual run."""
     return run_database_stats(job_connection(), bool(detailed))

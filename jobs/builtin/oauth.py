@@ -1,4 +1,4 @@
-"""Built-in OAuth jobs (seed 004): token refresh five minutes before expiry, and integration health.
+"""Built-in OAuth jobs: token refresh five minutes before expiry, and integration health.
 
 ``oauth.refresh`` calls the provider's token endpoint with the ``refresh_token`` grant, stores the new
 tokens (encrypted) and schedules its next run; a failure marks the integration ``expired`` with the

@@ -2,7 +2,7 @@
 
 ``webhooks.deliver`` is enqueued by ``POST /api/v1/events`` (one job per subscribed endpoint) and by
 its own failures (the retry schedule, see :mod:`jobs.webhook_delivery`). ``webhooks.retry_sweep``
-(every ``WEBHOOK_RETRY_INTERVAL_MINUTES``, seed 000's ``EVERY_5_MINUTES``) re-enqueues any unfinished
+(every ``WEBHOOK_RETRY_INTERVAL_MINUTES``, by default ``EVERY_5_MINUTES``) re-enqueues any unfinished
 delivery whose next attempt is due but whose owning job is gone or no longer waiting, so a lost
 schedule can't strand a delivery. ``webhooks.cleanup_logs`` (daily at midnight) removes finished
 deliveries and their attempt logs older than ``WEBHOOK_CLEANUP_RETENTION_DAYS``.
@@ -91,7 +91,7 @@ def run_retry_sweep(connection: Redis, settings: Settings, now: float | None = N
     description="Re-enqueue webhook deliveries whose retry is due but not scheduled.",
 )
 def retry_sweep() -> dict[str, int]:
-    """Seed 000's handleWebhookRetries; WEBHOOK_RETRY_INTERVAL_MINUTES sets how often it runs."""
+    """The stranded-retry sweep; WEBHOOK_RETRY_INTERVAL_MINUTES sets how often it runs."""
     return run_retry_sweep(job_connection(), job_settings())
 
 
@@ -124,7 +124,7 @@ def run_cleanup(
     description="Remove finished webhook deliveries older than WEBHOOK_CLEANUP_RETENTION_DAYS.",
 )
 def cleanup_logs(older_than_days: float | None = None, dry_run: bool = False) -> dict[str, Any]:
-    """Seed 000's cleanupOldWebhookLogs, with the retention the seed left as a placeholder."""
+    """Old delivery logs removed; the retention is WEBHOOK_CLEANUP_RETENTION_DAYS unless ``older_than_days`` is given."""
     settings = job_settings()
     days = settings.webhook_cleanup_retention_days if older_than_days is None else float(older_than_days)
     if days < 0:

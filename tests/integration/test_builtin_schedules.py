@@ -23,7 +23,7 @@ def synced(redis_url: str, connection: Redis) -> tuple[Settings, ApiClient, dict
     return settings, api, {t["name"]: t for t in listed}
 
 
-def test_declared_builtin_schedules_sync_with_seed_times_and_env_overrides(redis_url, connection) -> None:
+def test_declared_builtin_schedules_sync_with_their_times_and_env_overrides(redis_url, connection) -> None:
     _settings, _api, by_name = synced(redis_url, connection)
     assert by_name["webhooks.retry_sweep"]["schedule"] == "0 */10 * * * *"  # WEBHOOK_RETRY_INTERVAL_MINUTES
     assert by_name["webhooks.cleanup_logs"]["schedule"] == "EVERY_DAY_AT_MIDNIGHT"

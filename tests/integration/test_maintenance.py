@@ -26,7 +26,7 @@ def run(api: ApiClient, connection: Redis, settings: Settings, task: str, **kwar
     return api.get(created.get_json()["url"]).get_json()
 
 
-def test_seed_schedules_are_declared_in_code():
+def test_builtin_schedules_are_declared_in_code():
     declared = {d.name: d.schedule for d in registry.declared_schedules()}
     assert declared["webhooks.retry_sweep"] == "EVERY_5_MINUTES"
     assert declared["webhooks.cleanup_logs"] == "EVERY_DAY_AT_MIDNIGHT"

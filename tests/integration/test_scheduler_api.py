@@ -101,7 +101,7 @@ def test_names_are_unique(api: ApiClient) -> None:
     assert response.status_code == 409
 
 
-def test_seed_003_fields_and_words(api: ApiClient) -> None:
+def test_scheduled_task_fields_and_words(api: ApiClient) -> None:
     task = create(api, name="daily-cleanup", schedule="0 3 * * *", timezone="Europe/Berlin", maxRetries=3,
                   retryDelay=300000, backoff=["1m", "5m", "15m", "1h", "6h"])  # fmt: skip
     assert task["recurring"] is True

@@ -1,4 +1,4 @@
-"""/admin/scheduler: scheduled tasks as data, managed at runtime (seed 003's API and field names).
+"""/admin/scheduler: scheduled tasks as data, managed at runtime (camelCase field names).
 
 Any valid token reads; changes need an admin token (the API's rule, web/auth.py).
 """

@@ -1,4 +1,4 @@
-"""Bodies of /admin/scheduler, with seed 003's camelCase field names."""
+"""Bodies of /admin/scheduler, with the scheduled-task API's camelCase field names."""
 
 from __future__ import annotations
 

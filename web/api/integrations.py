@@ -1,4 +1,4 @@
-"""/api/v1/integrations and the manual refresh of seed 004: OAuth integrations, never their secrets."""
+"""/api/v1/integrations and their manual token refresh: OAuth integrations, never their secrets."""
 
 from __future__ import annotations
 

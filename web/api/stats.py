@@ -1,7 +1,7 @@
-"""GET /api/v1/queues/stats: seed 004's queue statistics (waiting/active/completed/failed), admin only.
+"""GET /api/v1/queues/stats: the four-figure queue statistics (waiting/active/completed/failed), admin only
+(the super-admin role of the statistics is our ``admin`` role).
 
-The seed's ``getQueueStats`` behind ``requireSuperAdminRole``; our superadmin is the ``admin`` role.
-``GET /api/v1/queues`` (any role) has every RQ state; this is the seed's four-figure summary.
+``GET /api/v1/queues`` (any role) has every RQ state; this is the four-figure summary.
 """
 
 from __future__ import annotations
