@@ -28,6 +28,8 @@ TOKEN_INDEX = PREFIX + "tokens:by-hash"  # hash: sha256 of a secret -> token id
 WEB_SESSION = PREFIX + "web-session:{sid}"  # string with TTL: a browser login -> token id; logout deletes
 LOGIN_FAILURES = PREFIX + "login-failures:{address}"  # counter with TTL: failed logins from one address
 LOGIN_BLOCK = PREFIX + "login-block:{address}"  # string with TTL: that address waits until it expires
+BEARER_FAILURES = PREFIX + "bearer-failures:{address}"  # counter with TTL: wrong API tokens from one address
+BEARER_BLOCK = PREFIX + "bearer-block:{address}"  # string with TTL: that address waits until it expires
 METRICS_JOBS = PREFIX + "metrics:jobs"  # hash: "event\ttask\tqueue" -> count (enqueued, started, ...)
 METRICS_DURATION = PREFIX + "metrics:duration"  # hash: "task\tqueue\tbucket|sum|count" -> histogram parts
 ALERT_FAILURES = PREFIX + "alert:failures:{task}:{window}"  # counter with TTL: a task's failures, one window
@@ -45,6 +47,14 @@ def login_failures(address: str) -> str:
 
 def login_block(address: str) -> str:
     return LOGIN_BLOCK.format(address=address)
+
+
+def bearer_failures(address: str) -> str:
+    return BEARER_FAILURES.format(address=address)
+
+
+def bearer_block(address: str) -> str:
+    return BEARER_BLOCK.format(address=address)
 
 
 def alert_failures(task: str, window: int) -> str:

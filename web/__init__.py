@@ -53,8 +53,9 @@ def create_app(settings: Settings | None = None, connection: Redis | None = None
     app.register_blueprint(create_blueprint())
     app.register_blueprint(create_scheduler_blueprint())
 
-    from web import dashboard, metrics, pages, session
+    from web import dashboard, headers, metrics, pages, session
 
+    headers.init_app(app)
     session.init_app(app, settings)
     pages.init_app(app)
     dashboard.init_app(app, settings, connection)

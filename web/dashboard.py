@@ -10,12 +10,17 @@ Per request: login required (a GET without a session is sent to /login); a viewe
 action (delete, requeue, requeue-all, empty, compact) is refused with a 403 and its buttons are
 hidden; an admin may act, but only from a same-origin page (see :mod:`web.csrf` for why rq-dashboard's
 POSTs are checked by ``Origin`` rather than a token). rq-dashboard answers ``GET /requeue/<queue>``
-with a state change, so that endpoint counts as a change whatever the method, and a GET of it is a 405.
+(and so ``HEAD``) with a state change, so every action endpoint answers any method but POST with a 405.
+
+Page sizes are capped at :data:`MAX_PER_PAGE` (one request over a large registry must not stall the
+web tier). Its templates are served escaping and with CSP nonces (:mod:`web.dashboard_templates`).
+The Redis URL it shows in its header is :func:`display_url`: no credentials, no query string.
 """
 
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import rq_dashboard
 import rq_dashboard.web
@@ -25,15 +30,18 @@ from rq.exceptions import NoSuchJobError
 from werkzeug.wrappers import Response as BaseResponse
 
 from jobs.settings import Settings
+from web import dashboard_templates
 from web.csrf import check_same_origin
 from web.errors import ApiError, error_response
 from web.extension import state
+from web.headers import allow_eval
 from web.queries import queue_counts
 from web.session import SAFE_METHODS, require_login
 
 URL_PREFIX = "/admin/queues"
 POLL_INTERVAL_MS = 5000  # how often rq-dashboard's pages refresh their figures
-LIMITS = {"per_page": 100_000, "page": 10_000_000}  # highest values (1,000,000 jobs: 125,000 pages of 8)
+MAX_PER_PAGE = 100  # largest page of jobs one request may ask for
+LIMITS = {"per_page": MAX_PER_PAGE, "page": 10_000_000}  # highest values (1,000,000 jobs: 125,000 pages of 8)
 ACTIONS = frozenset(
     {
         "rq_dashboard.delete_job_view",
@@ -83,9 +91,12 @@ def _check_arguments(args: dict[str, Any]) -> None:
 
 def _guard() -> BaseResponse | None:
     """rq-dashboard ``before_request``: our login, roles and cross-site checks."""
+    allow_eval()  # its pages compile their underscore templates with new Function
     action = request.endpoint in ACTIONS or request.method not in SAFE_METHODS
-    if action and request.method == "GET":
-        raise ApiError(405, "method_not_allowed", "this action changes data: use POST")
+    if action and request.method != "POST":
+        raise ApiError(
+            405, "method_not_allowed", "this action changes data: use POST", headers={"Allow": "POST"}
+        )
     redirect_to_login = require_login(csrf=False)
     if redirect_to_login is not None:
         return redirect_to_login
@@ -131,13 +142,24 @@ def _no_such_job(error: NoSuchJobError) -> Response:
     return error_response(404, "job_not_found", "no such job")
 
 
+def display_url(url: str) -> str:
+    """``url`` without user name, password and query string (where ``?password=`` may hide)."""
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc.rpartition("@")[2], parts.path, "", ""))
+
+
 def init_app(app: Flask, settings: Settings, connection: Redis) -> None:
-    """Mount rq-dashboard on ``app`` at /admin/queues, reading through ``connection``."""
-    app.config["RQ_DASHBOARD_REDIS_URL"] = settings.redis_url
+    """Mount rq-dashboard on ``app`` at /admin/queues, reading through ``connection``.
+
+    rq-dashboard is given only the display URL: it shows that in its header and builds (never used)
+    clients from it; every request reads through ``connection``, our factory's client.
+    """
+    app.config["RQ_DASHBOARD_REDIS_URL"] = display_url(settings.redis_url)
     app.config["RQ_DASHBOARD_POLL_INTERVAL"] = POLL_INTERVAL_MS
     rq_dashboard.web.setup_rq_connection(app)
     app.redis_conn = connection  # type: ignore[attr-defined]  # our factory's client, not a second pool
     app.register_error_handler(NoSuchJobError, _no_such_job)
     app.url_value_preprocessor(_only_instance_zero)
     _install_hooks()
+    dashboard_templates.install(app.jinja_env)
     app.register_blueprint(rq_dashboard.blueprint, url_prefix=URL_PREFIX)

@@ -5,10 +5,15 @@ The cookie (Flask's signed session) carries no secret: only a random session id,
 end a browser session at once, even for a copied cookie. The cookie is HttpOnly, SameSite=Strict, and
 Secure whenever the request came over HTTPS (directly, or per ``X-Forwarded-Proto`` from a proxy).
 
-Failed logins are counted per client address; after ``MAX_FAILURES`` within ``FAILURE_WINDOW``
-each further attempt from that address must wait, the wait doubling with each failure (at most
-``MAX_BLOCK``). Pages, rq-dashboard and the login form itself are browser surfaces; the REST API
-(``/api/v1``) never reads this cookie, so it needs no CSRF protection.
+A session started with the bootstrap ``ADMIN_TOKEN`` stays valid only while that variable keeps its
+value: the Redis record holds the token's SHA-256 and is compared with the current one. The cookie
+never carries anything derived from a token (it is signed, not encrypted: anything in it can be read
+and guessed against offline).
+
+Failed logins are counted per client address (:mod:`web.auth_throttle`); after ``MAX_FAILURES``
+within ``FAILURE_WINDOW`` each further attempt from that address must wait, the wait doubling with
+each failure (at most ``MAX_BLOCK``). Pages, rq-dashboard and the login form itself are browser
+surfaces; the REST API (``/api/v1``) never reads this cookie, so it needs no CSRF protection.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from __future__ import annotations
 import secrets
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -30,13 +36,13 @@ from flask import (
     url_for,
 )
 from flask.sessions import SecureCookieSessionInterface
-from redis import Redis
 from rq.utils import as_text
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.wrappers import Response as BaseResponse
 
 from jobs import keys
 from jobs.settings import Settings
+from web.auth_throttle import FailureThrottle
 from web.csrf import check_csrf, rotate_csrf_token
 from web.errors import ApiError
 from web.extension import state
@@ -47,6 +53,7 @@ FAILURE_WINDOW = 900  # seconds failed logins are remembered per address
 MAX_BLOCK = 300  # longest wait, in seconds, imposed between attempts
 MAX_TOKEN_CHARS = 512  # longer input is not a token; refused before hashing
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+BOOTSTRAP = "bootstrap:"  # session record prefix for ADMIN_TOKEN logins, followed by the token's SHA-256
 
 bp = Blueprint("session", __name__, template_folder="pages/templates")
 
@@ -98,9 +105,9 @@ def _load_principal() -> Principal | None:
     if raw is None:
         return None
     token_id = as_text(raw)
-    if token_id == "bootstrap":
+    if token_id.startswith(BOOTSTRAP):
         admin = ext.settings.admin_token
-        if admin and secrets.compare_digest(str(session.get("fp", "")), digest(admin)[:16]):
+        if admin and secrets.compare_digest(token_id.removeprefix(BOOTSTRAP), digest(admin)):
             return Principal("bootstrap", "admin", "ADMIN_TOKEN")
         return None
     record = ext.tokens.get(token_id)
@@ -130,27 +137,27 @@ def require_login(*, csrf: bool = True) -> BaseResponse | None:
 
 
 def _safe_next(target: str | None) -> str:
-    """Only same-site relative paths: no open redirect through ``?next=``."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("pages.overview")
+    """``target`` if it is a path on this site, else the overview: no open redirect through ``?next=``.
+
+    Browsers strip tabs and newlines from URLs and read a backslash as ``/``, so ``/<TAB>/evil.example``
+    is ``//evil.example``: anything with control characters or backslashes is refused outright, and what
+    is left must be a path that no parser reads a scheme or host into.
+    """
+    default = url_for("pages.overview")
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return default
+    if "\\" in target or any(ord(char) < 0x20 or ord(char) == 0x7F for char in target):
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return default
+    return target
 
 
-def _throttle_wait(connection: Redis, address: str) -> int:
-    """Seconds this address must still wait before another login attempt (0: go ahead)."""
-    ttl = connection.ttl(keys.login_block(address))
-    return max(int(ttl), 0) if isinstance(ttl, int) else 0
-
-
-def _record_failure(connection: Redis, address: str) -> None:
-    failures_key = keys.login_failures(address)
-    with connection.pipeline() as pipe:
-        pipe.incr(failures_key)
-        pipe.expire(failures_key, FAILURE_WINDOW, nx=True)
-        failures, _ = pipe.execute()
-    if failures >= MAX_FAILURES:
-        block = min(2 ** (failures - MAX_FAILURES), MAX_BLOCK)
-        connection.set(keys.login_block(address), "1", ex=block)
+def _throttle() -> FailureThrottle:
+    return FailureThrottle(
+        state().connection, keys.login_failures, keys.login_block, MAX_FAILURES, FAILURE_WINDOW, MAX_BLOCK
+    )
 
 
 def _login_page(status: int, error: str | None = None, retry_after: int | None = None) -> Response:
@@ -171,7 +178,8 @@ def login() -> Any:
         return _login_page(200)
     ext = state()
     address = client_address()
-    wait = _throttle_wait(ext.connection, address)
+    throttle = _throttle()
+    wait = throttle.wait(address)
     if wait:
         return _login_page(429, f"too many failed logins from your address; try again in {wait} s", wait)
     check_csrf()
@@ -180,16 +188,16 @@ def login() -> Any:
     if secret and len(secret) <= MAX_TOKEN_CHARS:
         principal = ext.tokens.authenticate(secret, datetime.now(UTC))
     if principal is None:
-        _record_failure(ext.connection, address)
+        throttle.record_failure(address)
         return _login_page(401, "invalid, expired or revoked token")
-    ext.connection.delete(keys.login_failures(address))
     sid = secrets.token_urlsafe(24)
-    ext.connection.set(keys.web_session(sid), principal.token_id, ex=ext.settings.session_lifetime)
+    record = principal.token_id
+    if principal.token_id == "bootstrap":
+        record = BOOTSTRAP + digest(secret)
+    ext.connection.set(keys.web_session(sid), record, ex=ext.settings.session_lifetime)
     session.clear()
     session.permanent = True
     session["sid"] = sid
-    if principal.token_id == "bootstrap" and ext.settings.admin_token:
-        session["fp"] = digest(ext.settings.admin_token)[:16]
     rotate_csrf_token()
     return redirect(_safe_next(request.form.get("next")))
 

@@ -22,7 +22,7 @@ from web.api.openapi import (
 from web.api.schemas import JobAccepted, Strict
 
 EVENT_TYPE = r"^[A-Za-z0-9_.:-]{1,100}$"
-MAX_PER_PAGE = 200
+MAX_PER_PAGE = 100  # largest page one request may ask for
 
 
 class EndpointCreate(Strict):
