@@ -87,6 +87,7 @@ class TaskRegistry:
     def __init__(self) -> None:
         self._tasks: dict[str, TaskSpec] = {}
         self._schedules: dict[str, DeclaredSchedule] = {}
+        self._aliases: dict[str, str] = {}
 
     def add(self, spec: TaskSpec) -> TaskSpec:
         if not NAME_PATTERN.match(spec.name):
@@ -99,12 +100,23 @@ class TaskRegistry:
 
     def get(self, name: str) -> TaskSpec:
         try:
-            return self._tasks[name]
+            return self._tasks[self._aliases.get(name, name)]
         except KeyError:
             raise UnknownTask(name) from None
 
     def __contains__(self, name: object) -> bool:
-        return name in self._tasks
+        return isinstance(name, str) and self._aliases.get(name, name) in self._tasks
+
+    def alias(self, alias: str, name: str) -> None:
+        """Let ``alias`` name the registered task ``name`` wherever a task name is looked up (the design
+        notes' handler names, such as ``cleanup-logs``). An alias never shadows a task name."""
+        if alias in self._tasks or self._aliases.get(alias, name) != name:
+            raise DuplicateTask(f"{alias!r} already names a task")
+        self._aliases[alias] = name
+
+    def aliases(self) -> dict[str, str]:
+        """Every alias and the task name it stands for."""
+        return dict(self._aliases)
 
     def __iter__(self) -> Iterator[TaskSpec]:
         return iter(sorted(self._tasks.values(), key=lambda s: s.name))

@@ -30,6 +30,7 @@ from jobs.failures import EXCEPTION_HANDLERS
 from jobs.hooks import JobEvent, hooks
 from jobs.lean import REDIS_DOWN
 from jobs.logs import setup_logging
+from jobs.outcome import ReportedFailureMixin
 from jobs.prefork import PreforkWorker, prefork_options
 from jobs.registry import load_tasks
 from jobs.settings import Settings, load_or_exit
@@ -64,15 +65,15 @@ class HooksMixin:
         return ok
 
 
-class TaskyardWorker(HooksMixin, Worker):
+class TaskyardWorker(HooksMixin, ReportedFailureMixin, Worker):
     """RQ's forking worker (a fork per job) with lifecycle hooks."""
 
 
-class TaskyardSimpleWorker(HooksMixin, SimpleWorker):
+class TaskyardSimpleWorker(HooksMixin, ReportedFailureMixin, SimpleWorker):
     """RQ's in-process worker with lifecycle hooks (tests, and debugging with breakpoints)."""
 
 
-class TaskyardPreforkWorker(HooksMixin, PreforkWorker):
+class TaskyardPreforkWorker(HooksMixin, ReportedFailureMixin, PreforkWorker):
     """A forking worker whose work horse runs many jobs (:mod:`jobs.prefork`), with lifecycle hooks."""
 
 

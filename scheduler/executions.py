@@ -1,7 +1,7 @@
 """Execution history of scheduled tasks, and the dead-letter list of runs that exhausted their retries.
 
 Each attempt of a run is one record: ``{id, taskId, jobId, status, startTime, duration, error, result,
-attempt, lateness}`` with times in ms. Statuses: ``running``, ``completed``, ``failed``,
+attempt, lateness, createdAt}`` with times in ms. Statuses: ``running``, ``completed``, ``failed``,
 ``retry-scheduled`` (failed, RQ will retry it), ``skipped`` (an occurrence not started because the
 previous run was still going) and ``abandoned`` (its worker died; RQ's cleanup fails or retries the job).
 A task keeps its newest ``HISTORY_LIMIT`` records.
@@ -28,7 +28,9 @@ class ExecutionLog:
         self.connection = connection
 
     def record(self, task_id: str, execution: dict[str, Any]) -> None:
-        """Insert or replace ``execution`` (keyed by its ``id``) and trim old records."""
+        """Insert or replace ``execution`` (keyed by its ``id``) and trim old records. A record gets
+        ``createdAt`` (ms) the first time it is written: its start time, as the design note shows."""
+        execution.setdefault("createdAt", execution["startTime"])
         order_key = keys.sched_execution_order(task_id)
         with self.connection.pipeline() as pipe:
             pipe.hset(keys.sched_executions(task_id), execution["id"], json.dumps(execution))
@@ -68,6 +70,22 @@ class ExecutionLog:
             if r["status"] == status
         ]
         return records[start : start + per_page], len(records)
+
+    def latest_many(self, task_ids: list[str], count: int) -> dict[str, list[dict[str, Any]]]:
+        """The newest ``count`` records of each task, newest first, in two round trips."""
+        with self.connection.pipeline(transaction=False) as pipe:
+            for task_id in task_ids:
+                pipe.zrevrange(keys.sched_execution_order(task_id), 0, count - 1)
+            id_lists = pipe.execute()
+        with self.connection.pipeline(transaction=False) as pipe:
+            for task_id, ids in zip(task_ids, id_lists, strict=True):
+                if ids:
+                    pipe.hmget(keys.sched_executions(task_id), ids)
+            raws = iter(pipe.execute())
+        return {
+            task_id: [json.loads(raw) for raw in next(raws) if raw] if ids else []
+            for task_id, ids in zip(task_ids, id_lists, strict=True)
+        }
 
     def _load(self, task_id: str, ids: list[Any]) -> list[dict[str, Any]]:
         if not ids:

@@ -22,8 +22,10 @@ from rq.job import Job
 from rq.scripts import _build_hset_args, get_unique_enqueue_script
 
 from jobs.failures import summarize
+from jobs.outcome import raise_if_failed
 from jobs.registry import registry
 from jobs.settings import Settings
+from scheduler import attempts, task_log
 from scheduler.executions import ExecutionLog
 from scheduler.health import deadline, expect
 from scheduler.store import TaskStore
@@ -135,6 +137,8 @@ def run_scheduled(
     max_retries = int(job.meta.get("max_retries", 0))
     retries_left = job.retries_left if job.retries_left is not None else 0
     attempt = max_retries - retries_left + 1
+    if attempt > 1:
+        attempts.wait_until_due(job, task.definition, attempt - 1)
     started = datetime.now(UTC)
     execution: dict[str, Any] = {
         "id": f"{job.id}-{attempt}",
@@ -150,10 +154,14 @@ def run_scheduled(
         "lateness": lateness_ms if attempt == 1 else None,
     }
     history.record(task_id, execution)
-    store.set_status(task_id, "running", currentJob=job.id)
+    running = {"lastRun": str(execution["startTime"])}
+    if attempt > 1:
+        running["lastRetry"] = str(execution["startTime"])
+    store.set_status(task_id, "running", currentJob=job.id, **running)
     clock = time.monotonic()
+    task_log.started(task.definition.name)
     try:
-        result = registry.get(task.definition.handler).func(**task.definition.params)
+        result = raise_if_failed(registry.get(task.definition.handler).func(**task.definition.params))
     except Exception as error:
         will_retry = retries_left > 0
         execution.update(
@@ -161,20 +169,25 @@ def run_scheduled(
             duration=round((time.monotonic() - clock) * 1000, 3),
             error=summarize(type(error), error),
         )
+        task_log.failed(task.definition.name, execution["duration"], execution["error"], will_retry)
         history.record(task_id, execution)
+        now_ms = ms(datetime.now(UTC))
+        if will_retry:
+            attempts.note_retry(job, task.definition, attempt, now_ms)
         store.set_status(
             task_id,
             execution["status"],
-            retryCount=str(task.retry_count + 1),
+            retryCount=str(attempts.retry_count_after_failure(task.retry_count, max_retries, will_retry)),
             lastExecution=json.dumps(_last(execution)),
             currentJob=job.id if will_retry else "",
         )
         if not will_retry:
-            history.add_dead_letter(job.id, ms(datetime.now(UTC)))
+            history.add_dead_letter(job.id, now_ms)
         raise
     execution.update(
         status="completed", duration=round((time.monotonic() - clock) * 1000, 3), result=_summary(result)
     )
+    task_log.completed(task.definition.name, execution["duration"])
     history.record(task_id, execution)
     status = "active" if task.definition.recurring else "completed"
     store.set_status(

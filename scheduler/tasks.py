@@ -16,6 +16,7 @@ from rq.utils import as_text
 
 from jobs.retry import RetryPolicy
 from scheduler.cron import Schedule, parse_schedule
+from scheduler.schedule_type import period_of, schedule_type
 
 STATUSES = ("active", "paused", "running", "completed", "failed", "retry-scheduled")
 
@@ -70,6 +71,8 @@ class Task:
     updated_at: int
     anchor: int
     last_success_at: int | None
+    last_retry: int | None = None  # when the latest retry attempt started (ms)
+    last_run: int | None = None  # when the latest attempt started (ms); a finished one-time task keeps it
 
     def schedule(self, now: datetime) -> Schedule:
         return self.definition.parsed(now, anchor=from_ms(self.anchor))
@@ -81,12 +84,15 @@ class Task:
         next_at = from_ms(self.next_run).astimezone(schedule.tz).isoformat() if self.next_run else None
         return {
             "id": self.id,
+            "_key": self.id,
             "name": d.name,
             "description": d.description,
             "handler": d.handler,
             "params": dict(d.params),
             "schedule": d.schedule,
             "scheduleDescription": schedule.describe(),
+            "scheduleType": schedule_type(schedule),
+            "period": period_of(schedule),
             "timezone": d.timezone,
             "recurring": d.recurring,
             "maxRetries": d.max_retries,
@@ -99,6 +105,8 @@ class Task:
             "nextRunAt": next_at,
             "lastExecution": self.last_execution,
             "retryCount": self.retry_count,
+            "lastRetry": self.last_retry,
+            "lastRun": self.last_run,
             "createdAt": self.created_at,
             "updatedAt": self.updated_at,
         }
@@ -150,4 +158,6 @@ def decode(task_id: str, raw: Mapping[Any, Any]) -> Task:
         updated_at=int(f["updatedAt"]),
         anchor=int(f.get("anchor") or f["createdAt"]),
         last_success_at=int(f["lastSuccessAt"]) if f.get("lastSuccessAt") else None,
+        last_retry=int(f["lastRetry"]) if f.get("lastRetry") else None,
+        last_run=int(f["lastRun"]) if f.get("lastRun") else None,
     )

@@ -125,3 +125,12 @@ def limited(n: int) -> int:
     assert job is not None
     job.connection.rpush("test:limited", n)
     return n
+
+
+# --- handlers written the way the scheduled-tasks design note shows them ---
+@task("tests.report", retry=RetryPolicy(max_retries=1, backoff="fixed", delay=0))
+def report(success: bool, error: str = "disk full") -> dict[str, object]:
+    """Catch its own error and report it, as the note's handlers do: ``{success, error|message}``."""
+    if success:
+        return {"success": True, "message": "Task completed successfully"}
+    return {"success": False, "error": error}

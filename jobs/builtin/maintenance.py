@@ -27,6 +27,7 @@ from jobs import health_metrics, keys
 from jobs.batch import run_batch
 from jobs.builtin.webhooks import run_cleanup as cleanup_deliveries
 from jobs.context import job_connection, job_settings
+from jobs.registry import registry as task_registry
 from jobs.registry import task
 from jobs.retry import NO_RETRY
 from jobs.settings import Settings
@@ -133,6 +134,9 @@ def cleanup_logs(olderThan: float = 30, dryRun: bool = False) -> dict[str, Any]:
     return run_cleanup_logs(
         job_connection(), job_settings(), float(olderThan), bool(dryRun), datetime.now(UTC).timestamp()
     )
+
+
+task_registry.alias("cleanup-logs", "maintenance.cleanup_logs")  # the scheduled-tasks note's handler name
 
 
 def run_database_stats(connection: Redis, detailed: bool) -> dict[str, Any]:

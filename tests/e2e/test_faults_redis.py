@@ -260,7 +260,10 @@ def test_a_full_redis_refuses_new_work_and_keeps_what_it_holds(tmp_path: Path) -
             ({"task": "system.echo", "kwargs": {"x": "y"}}, "/api/v1/jobs"),
             ({"task": "system.echo", "job_id": "named-job"}, "/api/v1/jobs"),
             ({"task": "system.echo", "delay_seconds": 60}, "/api/v1/jobs"),
-            ({"name": "new", "handler": "tests.add", "schedule": "@every 1h"}, "/admin/scheduler"),
+            (
+                {"name": "new", "handler": "tests.add", "params": {"a": 1, "b": 2}, "schedule": "@every 1h"},
+                "/admin/scheduler",
+            ),
         ):
             response = client.post(path, headers=AUTH, json=body)
             assert response.status_code == 503, (path, body, response.get_json())

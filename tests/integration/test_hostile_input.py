@@ -15,7 +15,7 @@ from redis import Redis
 from tests.conftest import ADMIN_TOKEN, ApiClient, run_worker
 from tests.web_login import login
 
-GOOD_TASK = {"name": "bad", "handler": "tests.add", "schedule": "@every 5m"}
+GOOD_TASK = {"name": "bad", "handler": "tests.add", "params": {"a": 1, "b": 2}, "schedule": "@every 5m"}
 SCRIPT = "<script>alert(1)</script>"
 
 

@@ -14,6 +14,7 @@ from rq.exceptions import NoSuchJobError
 from rq.job import Job
 from werkzeug.routing import BaseConverter
 
+from jobs.params import param_problems
 from jobs.registry import registry
 from scheduler.cron import ScheduleError
 from scheduler.executions import EXECUTION_STATUSES, ExecutionLog
@@ -30,6 +31,7 @@ from web.queries import missed_schedules, scheduler_heartbeats
 
 MAX_PER_PAGE = 100
 MAX_PAGE = 1_000_000  # beyond any real listing; larger offsets overflow Redis's range arguments
+TASK_EXECUTIONS = 5  # newest executions shown on a task; the whole history is at /executions
 
 
 def _now() -> datetime:
@@ -87,7 +89,9 @@ def build_definition(fields: ScheduledTaskFields, base: Definition | None, now: 
         raise ApiError(
             400,
             "unknown_handler",
-            f"handler: no task named {current['handler']!r}; GET /api/v1/tasks lists them",
+            f"handler: no task named {current['handler']!r}; GET /api/v1/tasks lists them. An application "
+            "registers its own handler with @task('reports.generate') on a function in a module named in "
+            "TASK_MODULES",
         )
     try:
         schedule = Definition(**current, recurring=True).parsed(now)
@@ -101,11 +105,22 @@ def build_definition(fields: ScheduledTaskFields, base: Definition | None, now: 
         raise ApiError(
             400, "validation_error", "recurring: a one-time schedule (now, a datetime or @after) cannot recur"
         )
+    problems = param_problems(registry.get(current["handler"]).func, current["params"])
+    if problems:
+        raise ApiError(400, "invalid_params", f"params: {'; '.join(problems)}")
     return Definition(**current, recurring=recurring)
 
 
+def _views(tasks: list[Task]) -> list[dict[str, Any]]:
+    """Tasks as the API shows them, each with its newest ``TASK_EXECUTIONS`` executions (the design
+    note's ``executions``; the full history is at ``/executions``)."""
+    now = _now()
+    latest = ExecutionLog(state().connection).latest_many([t.id for t in tasks], TASK_EXECUTIONS)
+    return [{**task.to_api(now), "executions": latest[task.id]} for task in tasks]
+
+
 def _view(task: Task) -> dict[str, Any]:
-    return task.to_api(_now())
+    return _views([task])[0]
 
 
 def list_tasks() -> Response:
@@ -113,7 +128,7 @@ def list_tasks() -> Response:
     tasks, total = _store().page(
         page, per_page, status, request.args.get("handler") or None, request.args.get("name") or None
     )
-    return jsonify({"items": [_view(t) for t in tasks], "total": total, "page": page, "per_page": per_page})
+    return jsonify({"items": _views(tasks), "total": total, "page": page, "per_page": per_page})
 
 
 def create_task() -> Response:
@@ -183,11 +198,13 @@ def resume_task(task_id: str) -> Response:
 
 
 def reset_retries(task_id: str) -> Response:
+    """Set ``retryCount`` to 0. A failed recurring task becomes ``active`` again (its schedule goes on);
+    a failed one-time task stays ``failed``: it did not succeed, and ``actions/run`` runs it again."""
     task = _task(task_id)
     store = _store()
     store.set_fields(task.id, retryCount="0")
-    if task.status in ("failed", "retry-scheduled"):
-        store.set_status(task.id, "active" if task.next_run or task.definition.recurring else "completed")
+    if task.status in ("failed", "retry-scheduled") and (task.next_run or task.definition.recurring):
+        store.set_status(task.id, "active")
     return jsonify(_view(_task(task_id)))
 
 

@@ -86,30 +86,6 @@ class LastExecution(BaseModel):
     attempt: int | None = None
 
 
-class ScheduledTaskView(BaseModel):
-    id: str
-    name: str
-    description: str
-    handler: str
-    params: dict[str, Any]
-    schedule: str
-    scheduleDescription: str
-    timezone: str
-    recurring: bool
-    maxRetries: int
-    retryDelay: int
-    backoff: str | list[int]
-    allowOverlap: bool
-    source: Literal["api", "declared"]
-    status: Literal["active", "paused", "running", "completed", "failed", "retry-scheduled"]
-    nextRun: int | None
-    nextRunAt: str | None
-    lastExecution: LastExecution | None
-    retryCount: int
-    createdAt: int
-    updatedAt: int
-
-
 class ExecutionView(BaseModel):
     id: str
     taskId: str
@@ -122,6 +98,37 @@ class ExecutionView(BaseModel):
     attempt: int
     occurrence: int | None = None
     lateness: float | None = None
+    createdAt: int
+
+
+class ScheduledTaskView(BaseModel):
+    id: str
+    key: str = Field(alias="_key", description="The same as id (the design note's document key)")
+    name: str
+    description: str
+    handler: str
+    params: dict[str, Any]
+    schedule: str
+    scheduleDescription: str
+    scheduleType: Literal["now", "once", "interval", "recurring", "cron"]
+    period: Literal["hourly", "daily", "weekly", "monthly"] | None
+    timezone: str
+    recurring: bool
+    maxRetries: int
+    retryDelay: int
+    backoff: str | list[int]
+    allowOverlap: bool
+    source: Literal["api", "declared"]
+    status: Literal["active", "paused", "running", "completed", "failed", "retry-scheduled"]
+    nextRun: int | None
+    nextRunAt: str | None
+    lastExecution: LastExecution | None
+    retryCount: int
+    lastRetry: int | None
+    lastRun: int | None
+    createdAt: int
+    updatedAt: int
+    executions: list[ExecutionView]
 
 
 class MissedTask(BaseModel):
