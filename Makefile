@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast lint bench clean system-deps
+.PHONY: run test test-fast lint bench docs clean system-deps
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -28,6 +28,9 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m bench
+
+docs: $(STAMP)
+	$(PY) -m jobs.settings_doc docs/configuration.md
 
 system-deps:
 	@bash scripts/system-deps.sh

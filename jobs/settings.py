@@ -14,50 +14,82 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-# --- defaults, one place, one comment each --------------------------------------------------------
-DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"  # a local Redis; make run starts one if none answers
+# Every setting's default, in one place with one comment each. docs/configuration.md is generated from
+# this block (`make docs`, jobs/settings_doc.py): the comment after a constant is the setting's
+# documentation, a "# --- <title> ---" line starts a section, and every variable the loader reads needs a
+# DEFAULT_<VARIABLE> constant here (or a DEFAULT_* passed to its reader) or the suite fails.
+
+# --- Redis and the processes ---
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"  # redis://, rediss:// (TLS), unix:// or redis+sentinel:// URL
 DEFAULT_PORT = 5000  # the web process's port (Heroku sets PORT)
-DEFAULT_LOG_LEVEL = "INFO"  # logging level for every process
-DEFAULT_LOG_FORMAT = "text"  # "text" or "json" log lines
+DEFAULT_WEB_CONCURRENCY = 2  # gunicorn worker processes for the web process
+DEFAULT_LOG_LEVEL = "INFO"  # logging level for every process: DEBUG, INFO, WARNING, ERROR or CRITICAL
+DEFAULT_LOG_FORMAT = "text"  # "text" or "json" log lines (one JSON object per line)
+DEFAULT_TASK_MODULES: tuple[str, ...] = ()  # extra modules whose @task handlers every process loads
+DEFAULT_HEARTBEAT_STALE = 30  # seconds after which a silent worker or scheduler counts as gone
+
+# --- Access: tokens, sessions, the API ---
+DEFAULT_ADMIN_TOKEN: str | None = None  # bootstrap admin bearer token (16+ characters); make run makes one
+DEFAULT_SECRET_KEY: str | None = None  # signs browser sessions, derives ENCRYPTION_KEY; make run makes one
+DEFAULT_SESSION_LIFETIME = 8 * 3600  # seconds a browser login lasts
+DEFAULT_TRUSTED_PROXIES = 0  # proxies in front of web whose X-Forwarded-For is trusted (Heroku: 1)
+DEFAULT_MAX_BODY_BYTES = 1_048_576  # largest request body the API accepts (413 above)
+DEFAULT_IDEMPOTENCY_TTL = 24 * 3600  # seconds an Idempotency-Key's first response is replayed
+
+# --- Jobs and workers ---
+DEFAULT_QUEUES = ("high", "default", "low")  # queues a worker listens on, in priority order
 DEFAULT_JOB_CONCURRENCY = 2  # jobs one worker process runs at once (one per core on a 2-core dyno)
+DEFAULT_JOB_TIMEOUT = 180  # seconds a job may run before the worker kills it, for tasks that set no timeout
 DEFAULT_JOB_MAX_RETRIES = 3  # retries after the first attempt for tasks that don't set their own
 DEFAULT_JOB_RETRY_DELAY = 60  # seconds before a retry, for tasks that don't set their own
-DEFAULT_JOB_TIMEOUT = 180  # seconds a job may run before the worker kills it
-DEFAULT_QUEUES = ("high", "default", "low")  # queues a worker listens on, in priority order
-DEFAULT_MAX_BODY_BYTES = 1_048_576  # largest request body the API accepts (413 above)
 DEFAULT_RESULT_TTL = 7 * 24 * 3600  # seconds finished job results are kept
 DEFAULT_FAILURE_TTL = 30 * 24 * 3600  # seconds failed jobs are kept (the dead-letter window)
-DEFAULT_IDEMPOTENCY_TTL = 24 * 3600  # seconds an Idempotency-Key's first response is replayed
-DEFAULT_SCHEDULER_TICK = 0.05  # seconds between scheduler passes when nothing is due sooner
-DEFAULT_SCHEDULER_LEASE = 5.0  # seconds the scheduler leader's lease lasts without renewal
-DEFAULT_HEARTBEAT_STALE = 30  # seconds after which a silent worker or scheduler counts as gone
-DEFAULT_WEB_CONCURRENCY = 2  # gunicorn worker processes for the web process
-DEFAULT_MISSED_GRACE = 60.0  # seconds a recurring task may overrun its period before it counts as missed
-DEFAULT_TASK_MODULES: tuple[str, ...] = ()  # extra modules whose @task handlers every process loads
+DEFAULT_JOB_ABANDON_AFTER = 10  # seconds without a heartbeat after which a started job is retried/failed
+DEFAULT_WORKER_SHUTDOWN_GRACE = 25.0  # seconds a running job gets after SIGTERM before it is handed back
 DEFAULT_WORKER_RECYCLE_JOBS = 1000  # jobs one work horse runs before it is replaced (0 = never)
 DEFAULT_WORKER_RECYCLE_RSS_MB = 512  # a work horse above this RSS after a job is replaced
 DEFAULT_JOB_MEMORY_LIMIT_MB = 2048  # how far a job may grow its process (beyond: MemoryError); 0 = no cap
-DEFAULT_JOB_ABANDON_AFTER = 10  # seconds without a heartbeat after which a started job is retried/failed
-DEFAULT_WORKER_SHUTDOWN_GRACE = 25.0  # seconds a running job gets after SIGTERM before it is handed back
-# built-in jobs: webhooks, OAuth integrations, breakers, rate limits, email, maintenance
+
+# --- The scheduler ---
+DEFAULT_ENABLE_TASK_SCHEDULING = True  # false: scheduled tasks stop firing (delayed jobs, retries still move)
+DEFAULT_SCHEDULER_TICK = 0.05  # seconds between scheduler passes when nothing is due sooner
+DEFAULT_SCHEDULER_LEASE = 5.0  # seconds the scheduler leader's lease lasts unrenewed; then a standby leads
+DEFAULT_MISSED_GRACE = 60.0  # seconds a recurring task may overrun its period before it counts as missed
+SCHEDULE_PREFIX = "SCHEDULE_"  # <expression> or off: overrides declared schedule <NAME> (- and . as _)
+
+# --- Webhooks, outbound calls and secrets ---
 DEFAULT_WEBHOOK_RETRY_SCHEDULE = (60.0, 300.0, 900.0, 3600.0, 21600.0)  # seconds before each webhook retry
 DEFAULT_WEBHOOK_RETRY_INTERVAL_MINUTES = 5  # minutes between sweeps for stranded webhook retries
 DEFAULT_WEBHOOK_CLEANUP_RETENTION_DAYS = 30  # days of finished webhook deliveries and their attempt logs kept
 DEFAULT_WEBHOOK_TIMEOUT = 10.0  # seconds one webhook POST may take (connect + read)
 DEFAULT_WEBHOOK_RATE_PER_SECOND = 10  # deliveries per second per endpoint; 0 = unlimited
+DEFAULT_WEBHOOK_ALLOW_PRIVATE_TARGETS = False  # true: outbound URLs may be private, loopback, link-local
+DEFAULT_ENCRYPTION_KEY: str | None = None  # Fernet keys, first encrypts, all decrypt; unset: from SECRET_KEY
 DEFAULT_BREAKER_FAILURE_THRESHOLD = 5  # consecutive failures that open a host's circuit breaker
 DEFAULT_BREAKER_RECOVERY_TIMEOUT = 60.0  # seconds an open breaker waits before letting trial calls through
 DEFAULT_BREAKER_SUCCESS_THRESHOLD = 3  # successes in half-open that close the breaker again
+
+# --- OAuth integrations ---
 DEFAULT_OAUTH_REFRESH_LEAD = 300  # seconds before token expiry that the refresh job runs
 DEFAULT_OAUTH_HEALTH_INTERVAL = 4 * 3600  # seconds between health checks of one integration
 DEFAULT_OAUTH_TIMEOUT = 10.0  # seconds a call to a provider's token endpoint may take
+
+# --- Email ---
 DEFAULT_SMTP_HOST = "localhost"  # SMTP relay for email.send
 DEFAULT_SMTP_PORT = 25  # its port
+DEFAULT_SMTP_USERNAME: str | None = None  # SMTP login, when the relay needs one
+DEFAULT_SMTP_PASSWORD: str | None = None  # its password
 DEFAULT_SMTP_FROM = "taskyard@localhost"  # From: of every email Taskyard sends
+DEFAULT_SMTP_STARTTLS = False  # upgrade the SMTP connection with STARTTLS
+DEFAULT_SMTP_SSL = False  # connect with implicit TLS (SMTPS, usually port 465)
 DEFAULT_SMTP_TIMEOUT = 10.0  # seconds an SMTP conversation may take
+
+# --- Monitoring and alerts ---
+DEFAULT_METRICS_TOKEN: str | None = None  # an extra bearer token (16+ characters) that reads /metrics only
+DEFAULT_METRICS_ALLOW_IPS: tuple[str, ...] = ()  # clients that may read /metrics without a token
 DEFAULT_HEALTH_SAMPLES = 2016  # health-metric samples kept (a week at one per 5 minutes)
-DEFAULT_SESSION_LIFETIME = 8 * 3600  # seconds a browser login lasts
-DEFAULT_TRUSTED_PROXIES = 0  # proxies in front of web whose X-Forwarded-For is trusted (Heroku: 1)
+DEFAULT_ALERT_WEBHOOK_URL: str | None = None  # Slack-compatible incoming webhook that receives alerts
+DEFAULT_ALERT_EMAIL_TO: tuple[str, ...] = ()  # addresses alerts are emailed to (through email.send)
 DEFAULT_ALERT_FAILURE_THRESHOLD = 10  # failures of one task within ALERT_WINDOW that raise an alert
 DEFAULT_ALERT_WINDOW = 300  # seconds of an alert window; each alert fires at most once per window
 
@@ -77,15 +109,15 @@ class Settings:
 
     redis_url: str = DEFAULT_REDIS_URL
     port: int = DEFAULT_PORT
-    admin_token: str | None = None
-    secret_key: str | None = None
+    admin_token: str | None = DEFAULT_ADMIN_TOKEN
+    secret_key: str | None = DEFAULT_SECRET_KEY
     log_level: str = DEFAULT_LOG_LEVEL
     log_format: str = DEFAULT_LOG_FORMAT
     job_concurrency: int = DEFAULT_JOB_CONCURRENCY
     job_max_retries: int = DEFAULT_JOB_MAX_RETRIES
     job_retry_delay: int = DEFAULT_JOB_RETRY_DELAY
     job_timeout: int = DEFAULT_JOB_TIMEOUT
-    enable_task_scheduling: bool = True
+    enable_task_scheduling: bool = DEFAULT_ENABLE_TASK_SCHEDULING
     queues: tuple[str, ...] = DEFAULT_QUEUES
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     result_ttl: int = DEFAULT_RESULT_TTL
@@ -106,10 +138,10 @@ class Settings:
     webhook_retry_schedule: tuple[float, ...] = DEFAULT_WEBHOOK_RETRY_SCHEDULE
     webhook_retry_interval_minutes: int = DEFAULT_WEBHOOK_RETRY_INTERVAL_MINUTES
     webhook_cleanup_retention_days: int = DEFAULT_WEBHOOK_CLEANUP_RETENTION_DAYS
-    webhook_allow_private_targets: bool = False
+    webhook_allow_private_targets: bool = DEFAULT_WEBHOOK_ALLOW_PRIVATE_TARGETS
     webhook_timeout: float = DEFAULT_WEBHOOK_TIMEOUT
     webhook_rate_per_second: int = DEFAULT_WEBHOOK_RATE_PER_SECOND
-    encryption_key: str | None = None
+    encryption_key: str | None = DEFAULT_ENCRYPTION_KEY
     breaker_failure_threshold: int = DEFAULT_BREAKER_FAILURE_THRESHOLD
     breaker_recovery_timeout: float = DEFAULT_BREAKER_RECOVERY_TIMEOUT
     breaker_success_threshold: int = DEFAULT_BREAKER_SUCCESS_THRESHOLD
@@ -118,19 +150,19 @@ class Settings:
     oauth_timeout: float = DEFAULT_OAUTH_TIMEOUT
     smtp_host: str = DEFAULT_SMTP_HOST
     smtp_port: int = DEFAULT_SMTP_PORT
-    smtp_username: str | None = None
-    smtp_password: str | None = None
+    smtp_username: str | None = DEFAULT_SMTP_USERNAME
+    smtp_password: str | None = DEFAULT_SMTP_PASSWORD
     smtp_from: str = DEFAULT_SMTP_FROM
-    smtp_starttls: bool = False
-    smtp_ssl: bool = False
+    smtp_starttls: bool = DEFAULT_SMTP_STARTTLS
+    smtp_ssl: bool = DEFAULT_SMTP_SSL
     smtp_timeout: float = DEFAULT_SMTP_TIMEOUT
     health_samples: int = DEFAULT_HEALTH_SAMPLES
     session_lifetime: int = DEFAULT_SESSION_LIFETIME
     trusted_proxies: int = DEFAULT_TRUSTED_PROXIES
-    metrics_token: str | None = None
-    metrics_allow_ips: tuple[str, ...] = ()
-    alert_webhook_url: str | None = None
-    alert_email_to: tuple[str, ...] = ()
+    metrics_token: str | None = DEFAULT_METRICS_TOKEN
+    metrics_allow_ips: tuple[str, ...] = DEFAULT_METRICS_ALLOW_IPS
+    alert_webhook_url: str | None = DEFAULT_ALERT_WEBHOOK_URL
+    alert_email_to: tuple[str, ...] = DEFAULT_ALERT_EMAIL_TO
     alert_failure_threshold: int = DEFAULT_ALERT_FAILURE_THRESHOLD
     alert_window: int = DEFAULT_ALERT_WINDOW
 
@@ -259,7 +291,7 @@ def _http_url(environ: Mapping[str, str], name: str) -> str | None:
 def _schedule_overrides(env: Mapping[str, str]) -> dict[str, str]:
     """SCHEDULE_<NAME> variables, plus the webhook retry sweep's interval from
     WEBHOOK_RETRY_INTERVAL_MINUTES when that is set and SCHEDULE_WEBHOOKS_RETRY_SWEEP is not."""
-    overrides = {k: v.strip() for k, v in env.items() if k.startswith("SCHEDULE_") and v.strip()}
+    overrides = {k: v.strip() for k, v in env.items() if k.startswith(SCHEDULE_PREFIX) and v.strip()}
     minutes = _int(env, "WEBHOOK_RETRY_INTERVAL_MINUTES", DEFAULT_WEBHOOK_RETRY_INTERVAL_MINUTES, minimum=1)
     if (env.get("WEBHOOK_RETRY_INTERVAL_MINUTES") or "").strip():
         every = f"0 */{minutes} * * * *" if minutes < 60 and 60 % minutes == 0 else f"@every {minutes}m"
@@ -293,7 +325,9 @@ def _builtin_job_settings(env: Mapping[str, str]) -> dict[str, object]:
         "webhook_cleanup_retention_days": _int(
             env, "WEBHOOK_CLEANUP_RETENTION_DAYS", DEFAULT_WEBHOOK_CLEANUP_RETENTION_DAYS, minimum=1
         ),
-        "webhook_allow_private_targets": _bool(env, "WEBHOOK_ALLOW_PRIVATE_TARGETS", False),
+        "webhook_allow_private_targets": _bool(
+            env, "WEBHOOK_ALLOW_PRIVATE_TARGETS", DEFAULT_WEBHOOK_ALLOW_PRIVATE_TARGETS
+        ),
         "webhook_timeout": _float(env, "WEBHOOK_TIMEOUT", DEFAULT_WEBHOOK_TIMEOUT, minimum=0.1),
         "webhook_rate_per_second": _int(env, "WEBHOOK_RATE_PER_SECOND", DEFAULT_WEBHOOK_RATE_PER_SECOND),
         "encryption_key": (env.get("ENCRYPTION_KEY") or "").strip() or None,
@@ -314,8 +348,8 @@ def _builtin_job_settings(env: Mapping[str, str]) -> dict[str, object]:
         "smtp_username": env.get("SMTP_USERNAME") or None,
         "smtp_password": env.get("SMTP_PASSWORD") or None,
         "smtp_from": (env.get("SMTP_FROM") or "").strip() or DEFAULT_SMTP_FROM,
-        "smtp_starttls": _bool(env, "SMTP_STARTTLS", False),
-        "smtp_ssl": _bool(env, "SMTP_SSL", False),
+        "smtp_starttls": _bool(env, "SMTP_STARTTLS", DEFAULT_SMTP_STARTTLS),
+        "smtp_ssl": _bool(env, "SMTP_SSL", DEFAULT_SMTP_SSL),
         "smtp_timeout": _float(env, "SMTP_TIMEOUT", DEFAULT_SMTP_TIMEOUT, minimum=0.1),
         "health_samples": _int(env, "HEALTH_SAMPLES", DEFAULT_HEALTH_SAMPLES, minimum=1),
     }
@@ -353,7 +387,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         job_max_retries=_int(env, "JOB_MAX_RETRIES", DEFAULT_JOB_MAX_RETRIES),
         job_retry_delay=_int(env, "JOB_RETRY_DELAY", DEFAULT_JOB_RETRY_DELAY),
         job_timeout=_int(env, "JOB_TIMEOUT", DEFAULT_JOB_TIMEOUT, minimum=1),
-        enable_task_scheduling=_bool(env, "ENABLE_TASK_SCHEDULING", True),
+        enable_task_scheduling=_bool(env, "ENABLE_TASK_SCHEDULING", DEFAULT_ENABLE_TASK_SCHEDULING),
         queues=_queues(env),
         max_body_bytes=_int(env, "MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES, minimum=1024),
         result_ttl=_int(env, "RESULT_TTL", DEFAULT_RESULT_TTL, minimum=1),
