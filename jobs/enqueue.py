@@ -5,17 +5,16 @@ The REST API and the scheduler both call :func:`enqueue`; nothing else builds RQ
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from redis import Redis
-from rq import Queue
 from rq.exceptions import DuplicateJobError
 from rq.job import Job, JobStatus
 
+from jobs.delayed import PreciseQueue
 from jobs.metrics import record as record_metric
 from jobs.metrics import record_into
 from jobs.registry import TaskRegistry, TaskSpec, registry
@@ -75,21 +74,15 @@ def retry_policy(spec: TaskSpec, settings: Settings, max_retries: int | None = N
 
 
 def due_time(request: JobRequest, now: Callable[[], datetime]) -> datetime | None:
-    """When the job should start, or None for "now".
-
-    RQ's ScheduledJobRegistry scores whole seconds and releases a job once the current whole second
-    reaches its score, so a job at 10.3 s would start at 10.0 s: early. We round up to the next whole
-    second so a delayed job is never early (at most a second late).
-    """
+    """When the job should start, or None for "now". The job waits in RQ's ScheduledJobRegistry with
+    this time to the millisecond (:class:`jobs.delayed.PreciseQueue`); the scheduler moves it then."""
     if request.delay_seconds:
         when = now() + timedelta(seconds=request.delay_seconds)
     elif request.run_at is not None:
         when = request.run_at.astimezone(UTC)
     else:
         return None
-    if when <= now():
-        return None
-    return datetime.fromtimestamp(math.ceil(when.timestamp()), UTC)
+    return None if when <= now() else when
 
 
 def enqueue(
@@ -110,7 +103,7 @@ def enqueue(
     queue_name = request.queue or spec.queue
     if queue_name not in settings.queues:
         raise UnknownQueue(queue_name)
-    queue = Queue(queue_name, connection=connection)
+    queue = PreciseQueue(queue_name, connection=connection)
     policy = retry_policy(spec, settings, request.max_retries)
     job = queue.create_job(
         spec.path,

@@ -9,11 +9,12 @@ The lifecycle of a failing job
    computed then, jitter included, so every job carries its own schedule and two jobs that failed
    together do not retry in lockstep (the thundering herd).
 3. When the job raises, the RQ worker consumes one retry: with a delay of 0 the job goes straight back
-   to its queue; otherwise it is put in the queue's ``ScheduledJobRegistry`` at now + delay.
-4. The ``scheduler`` process moves due jobs from every ScheduledJobRegistry back onto their queues
-   (RQ's own ``RQScheduler.enqueue_scheduled_jobs``, driven by our leader loop). Without a running
-   scheduler a delayed retry would wait forever, so ``/healthz`` reports delayed jobs waiting while
-   no scheduler heartbeat is fresh.
+   to its queue; otherwise it is put in the queue's ``ScheduledJobRegistry`` at now + delay, to the
+   millisecond (our workers hand RQ a ``jobs.delayed.PreciseQueue``).
+4. The ``scheduler`` process moves due jobs from every ScheduledJobRegistry back onto their queues on
+   their due time (``scheduler/delayed_jobs.py``: RQ's own moving code, driven by our leader loop).
+   Without a running scheduler a delayed retry would wait forever, so ``/healthz`` reports delayed
+   jobs waiting while no scheduler heartbeat is fresh.
 5. ``Retry(max=N)`` means N+1 attempts in all. After the last one the job stays in the queue's
    ``FailedJobRegistry`` for ``FAILURE_TTL`` seconds: the dead-letter list, replayable with
    ``POST /api/v1/jobs/<id>/requeue``.

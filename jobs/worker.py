@@ -26,6 +26,7 @@ from rq.job import Job, JobStatus
 from rq.worker_pool import WorkerPool
 
 from jobs.connection import connect
+from jobs.delayed import PreciseRetryMixin
 from jobs.failures import EXCEPTION_HANDLERS
 from jobs.hooks import JobEvent, hooks
 from jobs.lean import REDIS_DOWN
@@ -65,15 +66,15 @@ class HooksMixin:
         return ok
 
 
-class TaskyardWorker(HooksMixin, ReportedFailureMixin, Worker):
+class TaskyardWorker(HooksMixin, ReportedFailureMixin, PreciseRetryMixin, Worker):
     """RQ's forking worker (a fork per job) with lifecycle hooks."""
 
 
-class TaskyardSimpleWorker(HooksMixin, ReportedFailureMixin, SimpleWorker):
+class TaskyardSimpleWorker(HooksMixin, ReportedFailureMixin, PreciseRetryMixin, SimpleWorker):
     """RQ's in-process worker with lifecycle hooks (tests, and debugging with breakpoints)."""
 
 
-class TaskyardPreforkWorker(HooksMixin, ReportedFailureMixin, PreforkWorker):
+class TaskyardPreforkWorker(HooksMixin, ReportedFailureMixin, PreciseRetryMixin, PreforkWorker):
     """A forking worker whose work horse runs many jobs (:mod:`jobs.prefork`), with lifecycle hooks."""
 
 

@@ -14,9 +14,13 @@ the process's local time zone with a 6th field meaning "year". Instead:
 - **Missed occurrences are coalesced**: after downtime a recurring task fires once, late, and its next
   run is the first occurrence after now (like APScheduler's ``coalesce``). Runs that would overlap a run
   still pending or running are skipped and recorded, unless the task allows overlap.
-- **Delayed jobs and RQ ``Retry`` intervals** stay in RQ's ``ScheduledJobRegistry`` and are moved by RQ's
-  own ``RQScheduler.enqueue_scheduled_jobs`` under our lease, so exactly one process moves them and a
-  follower takes over within one lease (``SCHEDULER_LEASE``) instead of RQ's 61 s lock TTL.
+- **Delayed jobs and RQ ``Retry`` intervals** stay in RQ's ``ScheduledJobRegistry`` of their queue (any
+  queue, not only ``QUEUES``) with millisecond scores (``jobs/delayed.py``) and are moved on their due
+  time by ``scheduler/delayed_jobs.py`` (RQ's own moving code) under our lease, so exactly one process
+  moves them and a follower takes over within one lease (``SCHEDULER_LEASE``) instead of RQ's 61 s lock.
+- **rq-scheduler's jobs** (``rq:scheduler:scheduled_jobs``: ``enqueue_at/enqueue_in``, interval and cron
+  jobs) are moved by ``scheduler/rq_scheduler_jobs.py`` under the same lease, never early, never twice,
+  and an ``rqscheduler`` process running beside ours finds rq-scheduler's lock taken.
 """
 
 from __future__ import annotations
@@ -36,17 +40,17 @@ from redis import Redis
 from redis.exceptions import RedisError
 from rq import Queue
 from rq.job import Job, JobStatus
-from rq.scheduler import RQScheduler
 from rq.utils import as_text
 
 from jobs import keys
 from jobs.alerts import alert_missed
 from jobs.registry import UnknownTask, registry
 from jobs.settings import Settings
-from scheduler import declared, health
+from scheduler import declared, delayed_jobs, health
 from scheduler.cron import ScheduleError
 from scheduler.executions import ExecutionLog
 from scheduler.leader import Lease
+from scheduler.rq_scheduler_jobs import RqSchedulerJobs
 from scheduler.runner import build_run, enqueue_runs, job_id_for
 from scheduler.store import TaskStore
 from scheduler.tasks import Task, ms
@@ -96,8 +100,8 @@ class Engine:
         self._last_heartbeat = 0.0
         self._last_missed_check = 0.0
         self._queues: dict[str, Queue] = {}
-        self._rq = RQScheduler(list(settings.queues), connection=connection, name=f"taskyard-{self.name}")
-        self._rq.prepare_registries(list(settings.queues))
+        self.rq_scheduler = RqSchedulerJobs(connection, self.name, settings.scheduler_lease)
+        self._delayed_queues: list[str] = list(settings.queues)
 
     # --- one pass ----------------------------------------------------------------------------------
     def tick(self) -> float:
@@ -124,14 +128,16 @@ class Engine:
         return datetime.fromtimestamp(self.clock(), UTC)
 
     def wait_for_next(self) -> float:
-        """Sleep until the soonest due task, but no longer than SCHEDULER_TICK (new tasks may arrive)."""
+        """Sleep until the soonest due task or delayed job, but no longer than SCHEDULER_TICK (new ones
+        may arrive)."""
+        dues = [
+            delayed_jobs.next_due(self.connection, self._delayed_queues),
+            self.rq_scheduler.next_due(),
+            self.tasks.next_due() if self.settings.enable_task_scheduling else None,
+        ]
+        soonest = min((due for due in dues if due is not None), default=None)
         tick = self.settings.scheduler_tick
-        if not self.settings.enable_task_scheduling:
-            return tick
-        soonest = self.tasks.next_due()
-        if soonest is None:
-            return tick
-        return max(0.0, min(tick, soonest - self.clock()))
+        return tick if soonest is None else max(0.0, min(tick, soonest - self.clock()))
 
     def fire_due(self) -> int:
         """Fire every task due now; returns how many runs were enqueued."""
@@ -237,9 +243,13 @@ class Engine:
             },
         )
 
-    def move_delayed_jobs(self) -> None:
-        """Put due jobs from every queue's ScheduledJobRegistry back on their queues (RQ's own code)."""
-        self._rq.enqueue_scheduled_jobs()
+    def move_delayed_jobs(self) -> int:
+        """Put due delayed jobs (RQ's registries of every queue, rq-scheduler's store) on their queues."""
+        self._delayed_queues = delayed_jobs.queue_names(self.connection)
+        now = self.clock()
+        return delayed_jobs.move_due(self.connection, now, self._delayed_queues) + self.rq_scheduler.move_due(
+            now
+        )
 
     def check_missed(self) -> None:
         """Every MISSED_CHECK_EVERY seconds, alert (once per ALERT_WINDOW) on tasks past their deadline."""
@@ -308,6 +318,7 @@ class Engine:
     def shutdown(self) -> None:
         """Hand leadership over at once and withdraw our liveness report."""
         try:
+            self.rq_scheduler.release()
             if self.lease.release():
                 log.info("scheduler %s released leadership", self.name)
             self.connection.hdel(keys.SCHEDULER_HEARTBEATS, self.name)

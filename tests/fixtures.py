@@ -134,3 +134,19 @@ def report(success: bool, error: str = "disk full") -> dict[str, object]:
     if success:
         return {"success": True, "message": "Task completed successfully"}
     return {"success": False, "error": error}
+
+
+def record_moment(key: str) -> float:
+    """A plain RQ function (not a task): append ``job id, enqueued at, started at`` (epoch seconds) as JSON
+    to the Redis list ``key``, so tests can tell when the scheduler moved the job and how often it ran."""
+    import json
+    import time
+
+    from rq import get_current_job
+
+    job = get_current_job()
+    assert job is not None and job.enqueued_at is not None
+    started = time.time()
+    record = {"id": job.id, "enqueued": job.enqueued_at.timestamp(), "started": started}
+    job.connection.rpush(key, json.dumps(record))
+    return started

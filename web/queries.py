@@ -6,6 +6,7 @@ Views read Redis only through these functions, so the REST API and the dashboard
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,9 +23,11 @@ from rq.registry import (
 from rq.utils import as_text
 
 from jobs import keys
+from jobs.delayed import due_at
 from jobs.enqueue import retry_policy
 from jobs.registry import TaskRegistry
 from jobs.settings import Settings
+from scheduler import delayed_jobs, rq_scheduler_jobs
 from scheduler import health as scheduler_health
 from scheduler.store import TaskStore
 
@@ -64,7 +67,9 @@ def job_view(job: Job, url: str) -> dict[str, Any]:
     if status == JobStatus.SCHEDULED:
         registry = ScheduledJobRegistry(job.origin, connection=job.connection)
         score = job.connection.zscore(registry.key, job.id)
-        scheduled_for = datetime.fromtimestamp(score, UTC) if score is not None else None
+        scheduled_for = datetime.fromtimestamp(due_at(score), UTC) if score is not None else None
+    if scheduled_for is None and (status == JobStatus.SCHEDULED or rq_scheduler_jobs.recurring(job)):
+        scheduled_for = rq_scheduler_jobs.due_for(job.connection, job)
     result = job.return_value(refresh=False) if status == JobStatus.FINISHED else None
     return {
         "id": job.id,
@@ -95,8 +100,14 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def queue_counts(connection: Redis, name: str) -> dict[str, Any]:
-    """Jobs per state in one queue, from RQ's own registries, in one round trip."""
+def queue_counts(
+    connection: Redis, name: str, rq_scheduler: Mapping[str, int] | None = None
+) -> dict[str, Any]:
+    """Jobs per state in one queue, from RQ's own registries, in one round trip. ``scheduled`` counts
+    RQ's delayed jobs and rq-scheduler's entries for the queue (``rq_scheduler``: the counts of
+    :func:`scheduler.rq_scheduler_jobs.count_by_queue`, read once for many queues)."""
+    if rq_scheduler is None:
+        rq_scheduler = rq_scheduler_jobs.count_by_queue(connection)
     queue = Queue(name, connection=connection)
     registries = [
         StartedJobRegistry(name, connection=connection),
@@ -117,8 +128,22 @@ def queue_counts(connection: Redis, name: str) -> dict[str, Any]:
         "finished": finished,
         "failed": failed,
         "deferred": deferred,
-        "scheduled": scheduled,
+        "scheduled": scheduled + rq_scheduler.get(name, 0),
     }
+
+
+def queue_listing(connection: Redis, settings: Settings) -> list[dict[str, Any]]:
+    """Counts for every configured queue, then for any other queue holding queued or delayed jobs: no
+    worker listens there unless one is started for it, and the scheduler still moves its delayed jobs."""
+    by_queue = rq_scheduler_jobs.count_by_queue(connection)
+    names = list(settings.queues)
+    others = sorted((set(delayed_jobs.queue_names(connection)) | set(by_queue)) - set(names))
+    listing = [queue_counts(connection, name, by_queue) for name in names]
+    for name in others:
+        counts = queue_counts(connection, name, by_queue)
+        if counts["queued"] or counts["scheduled"]:
+            listing.append(counts)
+    return listing
 
 
 def task_views(tasks: TaskRegistry, settings: Settings) -> list[dict[str, Any]]:
@@ -171,10 +196,11 @@ def scheduler_heartbeats(connection: Redis) -> list[dict[str, Any]]:
 
 
 def delayed_job_count(connection: Redis, queue_names: tuple[str, ...]) -> int:
-    """Jobs waiting in any ScheduledJobRegistry: they need a scheduler to ever run."""
+    """Jobs waiting in any ScheduledJobRegistry or in rq-scheduler's store: they need a scheduler."""
     with connection.pipeline() as pipe:
         for name in queue_names:
             pipe.zcard(ScheduledJobRegistry(name, connection=connection).key)
+        pipe.zcard(rq_scheduler_jobs.SCHEDULED_JOBS)
         return sum(pipe.execute())
 
 

@@ -1,4 +1,4 @@
-"""/api/v1/queues: jobs per state in every configured queue."""
+"""/api/v1/queues: jobs per state in every configured queue (and any other queue holding jobs)."""
 
 from __future__ import annotations
 
@@ -9,12 +9,12 @@ from flask import Blueprint, Response, jsonify
 from web.api.openapi import READ_ERRORS, errors, json_response, list_of, operation
 from web.api.schemas import QueueView
 from web.extension import state
-from web.queries import queue_counts
+from web.queries import queue_listing
 
 
 def list_queues() -> Response:
     ext = state()
-    return jsonify({"items": [queue_counts(ext.connection, name) for name in ext.settings.queues]})
+    return jsonify({"items": queue_listing(ext.connection, ext.settings)})
 
 
 def register(bp: Blueprint) -> None:

@@ -9,12 +9,12 @@ from flask import Blueprint, Response
 from jobs.breaker import all_breakers
 from web.extension import state
 from web.pages import render
-from web.queries import health, missed_schedules, queue_counts, scheduler_heartbeats, worker_heartbeats
+from web.queries import health, missed_schedules, queue_listing, scheduler_heartbeats, worker_heartbeats
 
 
 def overview() -> Response:
     ext = state()
-    queues = [queue_counts(ext.connection, name) for name in ext.settings.queues]
+    queues = queue_listing(ext.connection, ext.settings)
     totals = {
         key: sum(q[key] for q in queues)
         for key in ("queued", "started", "finished", "failed", "deferred", "scheduled")

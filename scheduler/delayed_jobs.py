@@ -1,0 +1,87 @@
+"""Moving due jobs out of RQ's ``ScheduledJobRegistry`` of every queue, on their millisecond due time.
+
+This is RQ's own ``RQScheduler.enqueue_scheduled_jobs`` (the same ``Queue._enqueue_job`` and
+``registry.remove`` in one pipeline per queue, rate-limited jobs through RQ's rate limiter) with two
+changes: a job is due by :func:`jobs.delayed.due_at` (its millisecond score, or the end of a whole-second
+score written by plain RQ) compared with the current time in milliseconds, instead of RQ's whole-second
+comparison that releases jobs up to a second early; and the queues are every queue RQ knows
+(``rq:queues``, which ``schedule_job`` always adds to), not only those in ``QUEUES``, so a delayed job on
+another queue is not stranded.
+
+Only the scheduler leader calls :func:`move_due` (``scheduler/engine.py``), so one process moves at a
+time. The workers run without RQ's scheduler (``with_scheduler=False``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from redis import Redis
+from rq import Queue
+from rq.job import Job
+from rq.registry import ScheduledJobRegistry
+from rq.utils import as_text
+
+from jobs.delayed import due_at
+
+CHUNK = 1000  # jobs moved per queue per pass (RQ's own chunk size)
+
+
+def queue_names(connection: Redis) -> list[str]:
+    """Every queue RQ has registered (``rq:queues``), sorted."""
+    prefix = Queue.redis_queue_namespace_prefix
+    return sorted(as_text(key).removeprefix(prefix) for key in connection.smembers(Queue.redis_queues_keys))
+
+
+def scored(pairs: Any) -> list[tuple[str, float]]:
+    """A ZRANGE ... WITHSCORES reply as (member, score) pairs (redis-py's reply is loosely typed)."""
+    return [(as_text(member), float(score)) for member, score in pairs]
+
+
+def _due_ids(connection: Redis, registry: ScheduledJobRegistry, now: float) -> list[str]:
+    # ``now`` is the highest score that can be due (a fractional score at ``now``); whole scores also
+    # need their second to be over.
+    pairs = connection.zrangebyscore(registry.key, 0, now, start=0, num=CHUNK, withscores=True)
+    return [job_id for job_id, score in scored(pairs) if due_at(score) <= now]
+
+
+def move_due(connection: Redis, now: float, names: list[str] | None = None) -> int:
+    """Enqueue every delayed job due at ``now`` (epoch seconds) on its queue; returns how many moved."""
+    moved = 0
+    for name in names if names is not None else queue_names(connection):
+        registry = ScheduledJobRegistry(name, connection=connection)
+        job_ids = _due_ids(connection, registry, now)
+        if not job_ids:
+            continue
+        queue = Queue(name, connection=connection)
+        jobs = Job.fetch_many(job_ids, connection=connection)
+        present = [job for job in jobs if job is not None]
+        plain = [job for job in present if not job.has_rate_limit]
+        with connection.pipeline() as pipe:
+            for job in plain:
+                queue._enqueue_job(job, pipeline=pipe, at_front=job.should_enqueue_at_front())
+                registry.remove(job.id, pipeline=pipe)
+            for job_id, found in zip(job_ids, jobs, strict=True):
+                if found is None:
+                    registry.remove(job_id, pipeline=pipe)
+            pipe.execute()
+        for job in present:
+            if job.has_rate_limit:
+                with connection.pipeline() as pipe:
+                    registry.remove(job.id, pipeline=pipe)
+                    queue._enqueue_rate_limited_job(
+                        job, pipeline=pipe, at_front=job.should_enqueue_at_front()
+                    )
+                    pipe.execute()
+        moved += len(present)
+    return moved
+
+
+def next_due(connection: Redis, names: list[str]) -> float | None:
+    """The soonest due time (epoch seconds) among the delayed jobs of ``names``, or None."""
+    with connection.pipeline(transaction=False) as pipe:
+        for name in names:
+            pipe.zrange(ScheduledJobRegistry(name, connection=connection).key, 0, 0, withscores=True)
+        firsts = pipe.execute()
+    dues = [due_at(first[0][1]) for first in firsts if first]
+    return min(dues) if dues else None
