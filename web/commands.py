@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from typing import Any
 
 from redis import Redis
 from rq import Queue
@@ -49,3 +50,51 @@ def requeue(connection: Redis, job: Job) -> Job:
     job.meta["requeued_at"] = datetime.now(UTC).isoformat()
     job.save_meta()
     return job
+
+
+def delete(connection: Redis, job: Job) -> None:
+    """Delete a job that is not running (a 409 ApiError for a started one: cancel it first).
+
+    RQ's ``Job.delete`` removes it from its queue or registry too; a failed run of a scheduled task also
+    leaves the scheduler's dead-letter list."""
+    status = job.get_status()
+    if status == JobStatus.STARTED:
+        raise ApiError(409, "job_running", f"job {job.id!r} is running; cancel it before deleting it")
+    job.delete()
+    ExecutionLog(connection).remove_dead_letter(job.id)
+
+
+def apply_to_many(connection: Redis, job_ids: list[str], action: str, dry_run: bool) -> dict[str, Any]:
+    """``requeue`` or ``delete`` each job; per-job errors are collected, not raised.
+
+    A dry run checks what the action would refuse (unknown ids, wrong status) without changing anything,
+    so its ``done`` is 0 and its ``errors`` are the ones the real call would report."""
+    jobs = Job.fetch_many(job_ids, connection=connection)
+    done: list[str] = []
+    errors: list[dict[str, Any]] = []
+    for job_id, job in zip(job_ids, jobs, strict=True):
+        if job is None:
+            errors.append({"id": job_id, "code": "job_not_found", "message": f"no job {job_id!r}"})
+            continue
+        try:
+            if action == "requeue":
+                if dry_run:
+                    _check_requeueable(job)
+                else:
+                    requeue(connection, job)
+            elif dry_run:
+                if job.get_status() == JobStatus.STARTED:
+                    raise ApiError(409, "job_running", f"job {job.id!r} is running; cancel it first")
+            else:
+                delete(connection, job)
+        except ApiError as error:
+            errors.append({"id": job_id, "code": error.code, "message": error.message})
+            continue
+        done.append(job_id)
+    return {"ids": done, "errors": errors}
+
+
+def _check_requeueable(job: Job) -> None:
+    status = job.get_status()
+    if status not in REQUEUEABLE:
+        raise ApiError(409, "not_requeueable", f"job {job.id!r} is {status.value}")

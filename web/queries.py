@@ -30,6 +30,7 @@ from jobs.settings import Settings
 from scheduler import delayed_jobs, rq_scheduler_jobs
 from scheduler import health as scheduler_health
 from scheduler.store import TaskStore
+from web.job_search import JobFilter, JobPage, search
 
 ERROR_SUMMARY_CHARS = 500  # the last line of a traceback, cut to this length
 
@@ -300,3 +301,9 @@ def failed_jobs_page(
         "page": page,
         "per_page": per_page,
     }
+
+
+def list_jobs(connection: Redis, flt: JobFilter, limit: int, cursor: str | None = None) -> JobPage:
+    """A page of jobs matching ``flt``, newest first, with the next page's cursor (:mod:`web.job_search`
+    holds the sources, cursors and merge; this is the read model's door to it)."""
+    return search(connection, flt, limit, cursor)

@@ -15,6 +15,9 @@ from web.api import (
     breakers,
     health_metrics,
     integrations,
+    job_actions,
+    job_batch,
+    job_listing,
     jobs,
     openapi,
     queues,
@@ -27,6 +30,9 @@ from web.auth import enforce_api_access
 
 RESOURCE_MODULES: list[ModuleType] = [
     jobs,
+    job_listing,
+    job_batch,
+    job_actions,
     tasks,
     stats,
     queues,

@@ -1,0 +1,138 @@
+"""POST /api/v1/jobs/batch: up to 1,000 jobs in one request, enqueued in one Redis pipeline.
+
+Each item is a ``POST /api/v1/jobs`` body, validated on its own: a bad item is reported by its index
+and the valid ones are enqueued all the same (:func:`jobs.enqueue_batch.enqueue_batch`). An
+``Idempotency-Key`` makes a retried batch replay the first answer instead of enqueueing twice.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, request, url_for
+from pydantic import ValidationError
+
+from jobs.enqueue import JobIdTaken, JobRequest, UnknownQueue
+from jobs.enqueue_batch import enqueue_batch
+from jobs.registry import UnknownTask
+from web.api.body import parse_body
+from web.api.job_schemas import BatchCreate, BatchResult
+from web.api.jobs import IDEMPOTENCY_HEADER
+from web.api.openapi import WRITE_ERRORS, errors, json_response, operation, ref
+from web.api.schemas import Error, JobCreate
+from web.auth import current_principal
+from web.errors import validation_details
+from web.extension import state
+from web.idempotency import with_idempotency
+from web.queries import job_view
+
+
+def _request(body: JobCreate) -> JobRequest:
+    return JobRequest(
+        task=body.task,
+        args=body.args,
+        kwargs=body.kwargs,
+        queue=body.queue,
+        delay_seconds=body.delay_seconds,
+        run_at=body.run_at,
+        job_id=body.job_id,
+        at_front=body.at_front,
+        timeout=body.timeout,
+        max_retries=body.max_retries,
+    )
+
+
+def _error(error: Exception) -> dict[str, Any]:
+    """An enqueue error as the single-job endpoint words it."""
+    if isinstance(error, UnknownTask):
+        return {"code": "unknown_task", "message": f"no task named {error}; GET /api/v1/tasks lists them"}
+    if isinstance(error, UnknownQueue):
+        queues = ", ".join(state().settings.queues)
+        return {"code": "unknown_queue", "message": f"no queue named {error}; queues are {queues}"}
+    if isinstance(error, JobIdTaken):
+        return {"code": "job_id_taken", "message": str(error)}
+    return {"code": "error", "message": str(error)}
+
+
+def create_batch() -> Response:
+    if request.method == "OPTIONS":
+        return batch_options()
+    ext = state()
+    return with_idempotency(
+        ext.connection, current_principal().token_id, ext.settings.idempotency_ttl, _create_batch
+    )
+
+
+def _create_batch() -> Response:
+    ext = state()
+    body = parse_body(BatchCreate)
+    results: list[dict[str, Any] | None] = [None] * len(body.jobs)
+    valid: list[tuple[int, JobRequest]] = []
+    for index, item in enumerate(body.jobs):
+        try:
+            valid.append((index, _request(JobCreate.model_validate_json(json.dumps(item)))))
+        except ValidationError as error:
+            details = validation_details(error)
+            message = f"{details[0]['field']}: {details[0]['message']}" if details else "invalid"
+            results[index] = {
+                "index": index,
+                "ok": False,
+                "error": {"code": "validation_error", "message": message, "details": details},
+            }
+    outcomes = enqueue_batch(ext.connection, ext.settings, [r for _, r in valid])
+    for (index, _), outcome in zip(valid, outcomes, strict=True):
+        if outcome.job is not None:
+            view = job_view(outcome.job, url_for("api_v1.get_job", job_id=outcome.job.id))
+            results[index] = {"index": index, "ok": True, "job": view}
+        else:
+            results[index] = {"index": index, "ok": False, "error": _error(outcome.error or Exception())}
+    items = [r for r in results if r is not None]
+    done = sum(1 for r in items if r["ok"])
+    response = jsonify({"enqueued": done, "failed": len(items) - done, "items": items})
+    response.status_code = 200 if done else 400  # nothing enqueued: the request as a whole failed
+    return response
+
+
+def batch_options() -> Response:
+    """OPTIONS names only POST: Flask's automatic answer would add GET and DELETE of /jobs/<job_id>,
+    whose pattern "batch" also matches."""
+    response = Response(status=200)
+    response.headers["Allow"] = "POST, OPTIONS"
+    return response
+
+
+def register(bp: Blueprint) -> None:
+    bp.add_url_rule(
+        "/jobs/batch",
+        "create_job_batch",
+        create_batch,
+        methods=["POST", "OPTIONS"],
+        provide_automatic_options=False,
+    )
+
+
+OPENAPI_MODELS = (BatchCreate, BatchResult)
+
+
+def openapi_paths() -> dict[str, Any]:
+    return {
+        "/api/v1/jobs/batch": {
+            "post": operation(
+                "Enqueue up to 1,000 jobs in one request (per-item errors by index)",
+                {
+                    "200": json_response(ref(BatchResult), "Each item's job or error, by index"),
+                    **errors(*WRITE_ERRORS, 409, 422),
+                    "400": {
+                        "description": "Invalid input, or no item could be enqueued (then the body is a"
+                        " BatchResult saying why, item by item)",
+                        "content": {
+                            "application/json": {"schema": {"anyOf": [ref(Error), ref(BatchResult)]}}
+                        },
+                    },
+                },
+                BatchCreate,
+                parameters=[IDEMPOTENCY_HEADER],
+            )
+        }
+    }

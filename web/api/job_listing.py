@@ -1,0 +1,64 @@
+"""GET /api/v1/jobs: list and search jobs, newest first, a cursor page at a time.
+
+The reading is :func:`web.queries.list_jobs` (see :mod:`web.job_search` for how it stays cheap at
+millions of jobs and what the cursor guarantees)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, request, url_for
+
+from web.api.job_schemas import JobList, JobListQuery, filter_parameters, parse_query
+from web.api.openapi import errors, json_response, operation, query_param, ref
+from web.errors import ApiError
+from web.extension import state
+from web.job_search import MAX_LIMIT, InvalidCursor, JobPage
+from web.queries import job_view, list_jobs
+
+
+def check_queue(queue: str | None) -> None:
+    """A 400 for a queue this deployment has no workers for (the same answer as POST /api/v1/jobs)."""
+    queues = state().settings.queues
+    if queue is not None and queue not in queues:
+        raise ApiError(400, "unknown_queue", f"no queue named {queue!r}; queues are {', '.join(queues)}")
+
+
+def search_jobs(query: JobListQuery) -> JobPage:
+    """The page ``query`` asks for (shared with the jobs page), or a 400 for a bad queue or cursor."""
+    ext = state()
+    check_queue(query.queue)
+    try:
+        return list_jobs(ext.connection, query.to_filter(ext.settings.queues), query.limit, query.cursor)
+    except InvalidCursor as error:
+        raise ApiError(400, "invalid_cursor", f"cursor: {error}; start again without one") from None
+
+
+def list_jobs_endpoint() -> Response:
+    query = parse_query(JobListQuery, request.args.to_dict())
+    page = search_jobs(query)
+    items = [job_view(job, url_for("api_v1.get_job", job_id=job.id)) for job, _ in page.jobs]
+    return jsonify({"items": items, "next_cursor": page.next_cursor, "limit": query.limit})
+
+
+def register(bp: Blueprint) -> None:
+    bp.add_url_rule("/jobs", "list_jobs", list_jobs_endpoint, methods=["GET"])
+
+
+OPENAPI_MODELS = (JobList,)
+
+
+def openapi_paths() -> dict[str, Any]:
+    paging = [
+        query_param("limit", {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT}, "Jobs per page"),
+        query_param("cursor", {"type": "string", "maxLength": 20_000}, "next_cursor of the previous page"),
+    ]
+    return {
+        "/api/v1/jobs": {
+            "get": operation(
+                "List and search jobs, newest first (cursor pagination)",
+                {"200": json_response(ref(JobList), "A page of jobs"), **errors(400, 401, 503)},
+                parameters=[*filter_parameters(), *paging],
+            )
+        }
+    }

@@ -1,0 +1,319 @@
+"""Listing and searching jobs: the part of the read model behind ``GET /api/v1/jobs`` and the jobs page.
+
+Where jobs are found: RQ keeps every job it knows in one place per (queue, status) — the queue's list
+for ``queued`` and a sorted set (a *registry*) for every other status. A listing never scans all jobs:
+each (queue, status) is a *source* read by position, a page at a time, and the sources are merged
+newest first (by the job's own time for that status: enqueued, started, ended or scheduled).
+
+Cursors: the cursor is, for every source, the position of the last job taken from it — a
+``(score, member)`` pair in a registry, ``(index from the tail, job id)`` in a queue list. Both stay valid
+while jobs are written: new jobs sort before the cursor (a later page never repeats a job because
+something was enqueued meanwhile), a job leaving a registry does not shift the ones after it, and a
+worker popping the head of a queue list does not move the tail indexes. (RQ scores registries in
+whole seconds and orders equal scores by job id, so a job added within the same second as the
+cursor's job can still sort after it and show up on a later page.) A job that changes status
+between two pages moves to another source and can show up on both pages or on neither: the listing
+is a view of a moving system, not a snapshot.
+
+Filters: ``queue`` and ``status`` choose the sources. ``task``, ``scheduled_task``, ``id_prefix`` and the
+time ranges are checked on each candidate job, and a request looks at no more than
+:data:`SCAN_LIMIT` candidates: a selective filter can answer a short (even empty) page with a
+``next_cursor`` to carry on from. That bound is what keeps one request cheap at millions of jobs.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, cast
+
+from redis import Redis
+from rq import Queue
+from rq.job import Job
+from rq.registry import (
+    BaseRegistry,
+    CanceledJobRegistry,
+    DeferredJobRegistry,
+    FailedJobRegistry,
+    FinishedJobRegistry,
+    ScheduledJobRegistry,
+    StartedJobRegistry,
+)
+from rq.utils import as_text
+
+STATUSES = ("queued", "started", "scheduled", "deferred", "finished", "failed", "canceled")
+MAX_LIMIT = 100  # jobs per page at most
+SCAN_LIMIT = 2000  # candidate jobs one request reads at most (filters that are not a source)
+BATCH = 100  # candidates read from one source at a time
+TIE_LIMIT = 10_000  # registry members sharing one whole-second score, read to resume after a lost cursor
+REGISTRIES: dict[str, type[BaseRegistry]] = {
+    "started": StartedJobRegistry,
+    "scheduled": ScheduledJobRegistry,
+    "deferred": DeferredJobRegistry,
+    "finished": FinishedJobRegistry,
+    "failed": FailedJobRegistry,
+    "canceled": CanceledJobRegistry,
+}
+
+
+Rows = list[tuple[bytes, float]]
+
+
+class InvalidCursor(ValueError):
+    """The cursor was not made by this listing, or was made for other filters."""
+
+
+@dataclass(frozen=True)
+class JobFilter:
+    """What to list. ``statuses``/``queues`` empty means all of them. Times are timezone-aware."""
+
+    queues: tuple[str, ...]
+    statuses: tuple[str, ...] = ()
+    task: str | None = None
+    scheduled_task: str | None = None
+    id_prefix: str | None = None
+    enqueued_after: datetime | None = None
+    enqueued_before: datetime | None = None
+    ended_after: datetime | None = None
+    ended_before: datetime | None = None
+
+    def fingerprint(self) -> str:
+        """A short hash of the filters, kept in the cursor so it is not reused with other filters."""
+        raw = json.dumps([str(v) for v in self.__dict__.values()])
+        return hashlib.sha256(raw.encode()).hexdigest()[:12]
+
+    def matches(self, job: Job) -> bool:
+        if self.id_prefix and not job.id.startswith(self.id_prefix):
+            return False
+        if self.task is not None and (job.meta.get("task") or job.func_name) != self.task:
+            return False
+        if self.scheduled_task is not None and job.meta.get("scheduled_task") != self.scheduled_task:
+            return False
+        if not _within(_aware(job.enqueued_at), self.enqueued_after, self.enqueued_before):
+            return False
+        return _within(_aware(job.ended_at), self.ended_after, self.ended_before)
+
+    @property
+    def post_filtered(self) -> bool:
+        return any(
+            v is not None and v != ""
+            for v in (
+                self.task,
+                self.scheduled_task,
+                self.id_prefix,
+                self.enqueued_after,
+                self.enqueued_before,
+                self.ended_after,
+                self.ended_before,
+            )
+        )
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _within(value: datetime | None, after: datetime | None, before: datetime | None) -> bool:
+    if after is None and before is None:
+        return True
+    if value is None:
+        return False
+    return (after is None or value >= after) and (before is None or value < before)
+
+
+@dataclass
+class Candidate:
+    job: Job | None  # None: listed by RQ but expired or deleted since; skipped, but moved past
+    position: list[Any]
+    time: float
+
+
+@dataclass
+class Source:
+    """One (queue, status): where its jobs are and how far this listing has read it."""
+
+    queue: str
+    status: str
+    position: list[Any] | None = None  # the last job taken; None: not started
+    done: bool = False  # nothing after the buffer
+    batch: int = BATCH  # how many to read next time (grows while this source keeps winning)
+    buffer: list[Candidate] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return f"{self.queue}:{self.status}"
+
+    def key(self, connection: Redis) -> str:
+        if self.status == "queued":
+            return Queue(self.queue, connection=connection).key
+        return REGISTRIES[self.status](self.queue, connection=connection).key
+
+    def read(self, connection: Redis, after: list[Any] | None, count: int) -> list[tuple[list[Any], str]]:
+        """The next ``count`` (position, job id) pairs after ``after``, newest first."""
+        if self.status == "queued":
+            return _read_list(connection, self.key(connection), after, count)
+        return _read_registry(connection, self.key(connection), after, count)
+
+
+def _job_id(member: Any) -> str:
+    """A registry member is a job id, or ``job_id:execution_id`` in the started registry (RQ 2+)."""
+    return as_text(member).split(":", 1)[0]
+
+
+def _read_registry(
+    connection: Redis, key: str, after: list[Any] | None, count: int
+) -> list[tuple[list[Any], str]]:
+    rows: list[tuple[bytes, float]]
+    if after is None:
+        rows = cast(Rows, connection.zrevrange(key, 0, count - 1, withscores=True))
+    else:
+        score, member = float(after[0]), str(after[1])
+        with connection.pipeline() as pipe:
+            pipe.zscore(key, member)
+            pipe.zrevrank(key, member)
+            now_score, rank = pipe.execute()
+        if now_score is not None and float(now_score) == score and rank is not None:
+            rows = cast(Rows, connection.zrevrange(key, rank + 1, rank + count, withscores=True))
+        else:  # the cursor's job left the registry: resume by score, then member, as ZSET orders them
+            same = cast(Rows, connection.zrangebyscore(key, score, score, 0, TIE_LIMIT, withscores=True))
+            ties = [(m, s) for m, s in same if as_text(m) < member]
+            ties.reverse()
+            lower = cast(
+                Rows, connection.zrevrangebyscore(key, f"({score}", "-inf", 0, count, withscores=True)
+            )
+            rows = (ties + lower)[:count]
+    return [([float(s), as_text(m)], _job_id(m)) for m, s in rows]
+
+
+def _read_list(
+    connection: Redis, key: str, after: list[Any] | None, count: int
+) -> list[tuple[list[Any], str]]:
+    """A queue list read from its tail (newest first); positions are indexes from the tail.
+
+    Workers pop the head, so a job's index from the tail changes only when jobs are pushed behind it;
+    the cursor's job is found again at or after its old index. A cursor job no longer queued was
+    popped, and so were all older jobs (FIFO): the source is done.
+    """
+    start = 0
+    if after is not None:
+        index, job_id = int(after[0]), str(after[1])
+        if as_text(connection.lindex(key, -(index + 1)) or b"") != job_id:
+            found = connection.lpos(key, job_id, rank=-1)
+            if found is None:
+                return []
+            index = int(connection.llen(key)) - 1 - int(found)  # type: ignore[arg-type]
+        start = index + 1
+    # LRANGE with negative indexes: the tail slice, oldest to newest; reversed for newest first.
+    ids = connection.lrange(key, -(start + count), -(start + 1))
+    ids.reverse()
+    return [([start + i, as_text(j)], as_text(j)) for i, j in enumerate(ids)]
+
+
+def sort_time(job: Job, status: str, position: list[Any]) -> float:
+    """The time a job is listed by: when it reached the status it is listed under."""
+    if status == "scheduled":
+        return float(position[0])
+    moment = {
+        "queued": job.enqueued_at,
+        "deferred": job.enqueued_at or job.created_at,
+        "started": job.started_at,
+    }.get(status, job.ended_at)
+    moment = moment or job.enqueued_at or job.created_at
+    return _aware(moment).timestamp() if moment else 0.0  # type: ignore[union-attr]
+
+
+def encode_cursor(sources: Iterable[Source], fingerprint: str) -> str:
+    state = {s.name: ("end" if s.done else s.position) for s in sources if s.done or s.position}
+    raw = json.dumps({"f": fingerprint, "s": state}, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, fingerprint: str) -> dict[str, Any]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        data = json.loads(raw)
+        state = data["s"]
+        if not isinstance(state, dict) or data.get("f") != fingerprint:
+            raise InvalidCursor("the cursor belongs to another listing (other filters)")
+        for position in state.values():
+            if position != "end" and not (isinstance(position, list) and len(position) == 2):
+                raise InvalidCursor("malformed cursor")
+            if position != "end":
+                float(position[0])
+    except (binascii.Error, ValueError, KeyError, TypeError, UnicodeDecodeError, AttributeError) as error:
+        if isinstance(error, InvalidCursor):
+            raise
+        raise InvalidCursor("malformed cursor") from None
+    return state
+
+
+@dataclass(frozen=True)
+class JobPage:
+    jobs: list[tuple[Job, str]]  # (job, the status it was listed under)
+    next_cursor: str | None
+    examined: int  # candidate jobs looked at (at most SCAN_LIMIT)
+
+
+def search(connection: Redis, flt: JobFilter, limit: int, cursor: str | None = None) -> JobPage:
+    """One page of jobs matching ``flt``, newest first, and the cursor of the next page (None: no more).
+
+    Raises :class:`InvalidCursor` for a cursor not made by this function with the same filters.
+    """
+    limit = max(1, min(limit, MAX_LIMIT))
+    fingerprint = flt.fingerprint()
+    state = decode_cursor(cursor, fingerprint) if cursor else {}
+    sources = [Source(q, s) for q in flt.queues for s in (flt.statuses or STATUSES)]
+    for source in sources:
+        saved = state.get(source.name)
+        source.done = saved == "end"
+        source.position = saved if isinstance(saved, list) else None
+    first_batch = BATCH if flt.post_filtered else max(4, limit // len(sources) + 2)
+    for source in sources:
+        source.batch = first_batch
+    taken: list[tuple[Job, str]] = []
+    examined = 0
+    while len(taken) < limit and examined < SCAN_LIMIT:
+        for source in sources:
+            if not source.buffer and not source.done:
+                _refill(connection, source)
+        live = [s for s in sources if s.buffer]
+        if not live:
+            break
+        best = max(live, key=lambda s: (s.buffer[0].time, s.name))
+        candidate = best.buffer.pop(0)
+        best.position = candidate.position
+        if candidate.job is None:
+            continue
+        examined += 1
+        if flt.matches(candidate.job):
+            taken.append((candidate.job, best.status))
+    for source in sources:  # positions are those of the last job taken; the rest is read again
+        if source.buffer:
+            source.done = False
+            source.buffer = []
+    more = any(not s.done for s in sources)
+    return JobPage(taken, encode_cursor(sources, fingerprint) if more else None, examined)
+
+
+def _refill(connection: Redis, source: Source) -> None:
+    """Read the source's next jobs into its buffer (a batch that doubles each time, up to BATCH)."""
+    count = source.batch
+    source.batch = min(BATCH, count * 2)
+    rows = source.read(connection, source.position, count)
+    if len(rows) < count:
+        source.done = True
+    if not rows:
+        return
+    jobs = Job.fetch_many([job_id for _, job_id in rows], connection=connection)
+    time = float("inf")  # a missing job first in the batch is passed over at once
+    for (position, _), job in zip(rows, jobs, strict=True):
+        if job is not None:
+            time = sort_time(job, source.status, position)
+        source.buffer.append(Candidate(job, position, time))
