@@ -13,6 +13,7 @@ from redis import Redis
 from jobs.connection import connect
 from jobs.registry import load_tasks
 from jobs.settings import Settings, load_settings
+from web.body_limit import ChunkedBodyLimit
 from web.errors import register_error_handlers
 from web.extension import Taskyard
 from web.tokens import TokenStore
@@ -42,6 +43,7 @@ def create_app(settings: Settings | None = None, connection: Redis | None = None
         MAX_CONTENT_LENGTH=settings.max_body_bytes,
         JSON_SORT_KEYS=False,
     )
+    app.wsgi_app = ChunkedBodyLimit(app.wsgi_app, settings.max_body_bytes)  # type: ignore[method-assign]
     Taskyard(settings, connection, TokenStore(connection, settings.admin_token)).init_app(app)
     register_error_handlers(app)
 

@@ -59,6 +59,7 @@ def test_responses_match_their_schemas(api: ApiClient, connection: Redis) -> Non
     _validate(
         doc, "/api/v1/tokens/{token_id}", "delete", api.delete(f"/api/v1/tokens/{token.get_json()['id']}")
     )
+    _validate(doc, "/healthz", "get", api.get("/healthz"))
     _validate(doc, "/healthz", "get", api.client.get("/healthz"))
     failed = api.post("/api/v1/jobs", json={"task": "tests.fail"}).get_json()
     run_worker(connection)

@@ -28,11 +28,11 @@ REASONS = {
     413: "Body too large",
     415: "Not JSON",
     422: "Idempotency-Key reused with another body",
-    429: "Rate limited",
+    429: "Rate limited, or too many wrong tokens from this address (see Retry-After)",
     503: "Redis unavailable or full",
 }
-READ_ERRORS = (401, 503)
-WRITE_ERRORS = (400, 401, 403, 413, 415, 503)
+READ_ERRORS = (401, 429, 503)
+WRITE_ERRORS = (400, 401, 403, 413, 415, 429, 503)
 
 
 def ref(model: type[BaseModel]) -> dict[str, str]:

@@ -131,6 +131,12 @@ class Health(BaseModel):
     problems: list[str]
 
 
+class HealthStatus(BaseModel):
+    """What /healthz tells a caller without a token."""
+
+    status: Literal["ok", "degraded", "down"]
+
+
 class ErrorBody(BaseModel):
     code: str
     message: str
