@@ -14,6 +14,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from jobs.durations import bare_number_warning, parse_ms
+from jobs.redis_env import RedisEnvError
+from jobs.redis_env import redis_url as redis_url_from_env
+
 # Every setting's default, in one place with one comment each. docs/configuration.md is generated from
 # this block (`make docs`, jobs/settings_doc.py): the comment after a constant is the setting's
 # documentation, a "# --- <title> ---" line starts a section, and every variable the loader reads needs a
@@ -21,6 +25,9 @@ from urllib.parse import urlsplit
 
 # --- Redis and the processes ---
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"  # redis://, rediss:// (TLS), unix:// or redis+sentinel:// URL
+DEFAULT_REDIS_HOST: str | None = None  # with REDIS_URL unset: host of redis://HOST:PORT/0 (127.0.0.1)
+DEFAULT_REDIS_PORT: str | None = None  # with REDIS_URL unset: its port (6379); set both: they must agree
+DEFAULT_REDIS_PASSWORD: str | None = None  # with REDIS_URL unset: its password; set both: they must agree
 DEFAULT_PORT = 5000  # the web process's port (Heroku sets PORT)
 DEFAULT_WEB_CONCURRENCY = 2  # gunicorn worker processes for the web process
 DEFAULT_LOG_LEVEL = "INFO"  # logging level for every process: DEBUG, INFO, WARNING, ERROR or CRITICAL
@@ -41,7 +48,7 @@ DEFAULT_QUEUES = ("high", "default", "low")  # queues a worker listens on, in pr
 DEFAULT_JOB_CONCURRENCY = 2  # jobs one worker process runs at once (one per core on a 2-core dyno)
 DEFAULT_JOB_TIMEOUT = 180  # seconds a job may run before the worker kills it, for tasks that set no timeout
 DEFAULT_JOB_MAX_RETRIES = 3  # retries after the first attempt for tasks that don't set their own
-DEFAULT_JOB_RETRY_DELAY = 60  # seconds before a retry, for tasks that don't set their own
+DEFAULT_JOB_RETRY_DELAY = 60.0  # seconds before a retry, for tasks that don't set their own
 DEFAULT_RESULT_TTL = 7 * 24 * 3600  # seconds finished job results are kept
 DEFAULT_FAILURE_TTL = 30 * 24 * 3600  # seconds failed jobs are kept (the dead-letter window)
 DEFAULT_JOB_ABANDON_AFTER = 10  # seconds without a heartbeat after which a started job is retried/failed
@@ -58,7 +65,8 @@ DEFAULT_MISSED_GRACE = 60.0  # seconds a recurring task may overrun its period b
 SCHEDULE_PREFIX = "SCHEDULE_"  # <expression> or off: overrides declared schedule <NAME> (- and . as _)
 
 # --- Webhooks, outbound calls and secrets ---
-DEFAULT_WEBHOOK_RETRY_SCHEDULE = (60.0, 300.0, 900.0, 3600.0, 21600.0)  # seconds before each webhook retry
+DEFAULT_WEBHOOK_RETRY_SCHEDULE = (60.0, 300.0, 900.0, 3600.0, 21600.0)  # seconds before each retry; empty: none
+DEFAULT_ENABLE_WEBHOOK_RETRIES = True  # false: a failed webhook delivery is not retried (failed at once)
 DEFAULT_WEBHOOK_RETRY_INTERVAL_MINUTES = 5  # minutes between sweeps for stranded webhook retries
 DEFAULT_WEBHOOK_CLEANUP_RETENTION_DAYS = 30  # days of finished webhook deliveries and their attempt logs kept
 DEFAULT_WEBHOOK_TIMEOUT = 10.0  # seconds one webhook POST may take (connect + read)
@@ -115,7 +123,7 @@ class Settings:
     log_format: str = DEFAULT_LOG_FORMAT
     job_concurrency: int = DEFAULT_JOB_CONCURRENCY
     job_max_retries: int = DEFAULT_JOB_MAX_RETRIES
-    job_retry_delay: int = DEFAULT_JOB_RETRY_DELAY
+    job_retry_delay: float = DEFAULT_JOB_RETRY_DELAY  # seconds; JOB_RETRY_DELAY is ms (jobs/durations.py)
     job_timeout: int = DEFAULT_JOB_TIMEOUT
     enable_task_scheduling: bool = DEFAULT_ENABLE_TASK_SCHEDULING
     queues: tuple[str, ...] = DEFAULT_QUEUES
@@ -318,7 +326,7 @@ def _builtin_job_settings(env: Mapping[str, str]) -> dict[str, object]:
     if smtp_port > 65535:
         raise SettingsError("SMTP_PORT", f"must be at most 65535, got {smtp_port}")
     return {
-        "webhook_retry_schedule": _delays(env, "WEBHOOK_RETRY_SCHEDULE", DEFAULT_WEBHOOK_RETRY_SCHEDULE),
+        "webhook_retry_schedule": _webhook_retry_schedule(env),
         "webhook_retry_interval_minutes": _int(
             env, "WEBHOOK_RETRY_INTERVAL_MINUTES", DEFAULT_WEBHOOK_RETRY_INTERVAL_MINUTES, minimum=1
         ),
@@ -355,6 +363,44 @@ def _builtin_job_settings(env: Mapping[str, str]) -> dict[str, object]:
     }
 
 
+# --- the design notes' spellings: JOB_RETRY_DELAY in ms, REDIS_HOST/PORT/PASSWORD, ENABLE_WEBHOOK_RETRIES
+def _ms(env: Mapping[str, str], name: str, default: float) -> float:
+    """Seconds from a value in milliseconds (a bare number) or with a unit (5000ms, 5s, 1m, 2h)."""
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return parse_ms(raw) / 1000
+    except ValueError as error:
+        raise SettingsError(name, str(error)) from None
+
+
+def _redis_url(env: Mapping[str, str]) -> str:
+    """REDIS_URL, or one built from REDIS_HOST/REDIS_PORT/REDIS_PASSWORD (jobs/redis_env.py)."""
+    parts = {"REDIS_HOST": env.get("REDIS_HOST"), "REDIS_PORT": env.get("REDIS_PORT"),
+             "REDIS_PASSWORD": env.get("REDIS_PASSWORD")}  # fmt: skip
+    try:
+        return redis_url_from_env(env.get("REDIS_URL"), parts, DEFAULT_REDIS_URL)
+    except RedisEnvError as error:
+        raise SettingsError(error.variable, str(error)) from None
+
+
+def _webhook_retry_schedule(env: Mapping[str, str]) -> tuple[float, ...]:
+    """ENABLE_WEBHOOK_RETRIES=false, or an empty (but set) WEBHOOK_RETRY_SCHEDULE: no retries at all."""
+    if not _bool(env, "ENABLE_WEBHOOK_RETRIES", DEFAULT_ENABLE_WEBHOOK_RETRIES):
+        return ()
+    if "WEBHOOK_RETRY_SCHEDULE" in env and not env["WEBHOOK_RETRY_SCHEDULE"].strip():
+        return ()
+    return _delays(env, "WEBHOOK_RETRY_SCHEDULE", DEFAULT_WEBHOOK_RETRY_SCHEDULE)
+
+
+def settings_warnings(environ: Mapping[str, str] | None = None) -> list[str]:
+    """One-line warnings about values that parse but are probably not what was meant."""
+    env = os.environ if environ is None else environ
+    warning = bare_number_warning("JOB_RETRY_DELAY", env.get("JOB_RETRY_DELAY"))
+    return [warning] if warning else []
+
+
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Read the environment (``os.environ`` by default) into :class:`Settings`.
 
@@ -377,7 +423,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     if port > 65535:
         raise SettingsError("PORT", f"must be at most 65535, got {port}")
     return Settings(
-        redis_url=parse_redis_url(env.get("REDIS_URL") or DEFAULT_REDIS_URL),
+        redis_url=parse_redis_url(_redis_url(env)),
         port=port,
         admin_token=admin_token,
         secret_key=env.get("SECRET_KEY") or None,
@@ -385,7 +431,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         log_format=log_format,
         job_concurrency=_int(env, "JOB_CONCURRENCY", DEFAULT_JOB_CONCURRENCY, minimum=1),
         job_max_retries=_int(env, "JOB_MAX_RETRIES", DEFAULT_JOB_MAX_RETRIES),
-        job_retry_delay=_int(env, "JOB_RETRY_DELAY", DEFAULT_JOB_RETRY_DELAY),
+        job_retry_delay=_ms(env, "JOB_RETRY_DELAY", DEFAULT_JOB_RETRY_DELAY),
         job_timeout=_int(env, "JOB_TIMEOUT", DEFAULT_JOB_TIMEOUT, minimum=1),
         enable_task_scheduling=_bool(env, "ENABLE_TASK_SCHEDULING", DEFAULT_ENABLE_TASK_SCHEDULING),
         queues=_queues(env),
@@ -422,7 +468,10 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
 def load_or_exit(environ: Mapping[str, str] | None = None) -> Settings:
     """:func:`load_settings` for entry points: a bad value prints one line and exits with status 2."""
     try:
-        return load_settings(environ)
+        settings = load_settings(environ)
     except SettingsError as error:
         print(f"taskyard: configuration error: {error}", file=sys.stderr)
         raise SystemExit(2) from None
+    for warning in settings_warnings(environ):
+        print(f"taskyard: configuration warning: {warning}", file=sys.stderr)
+    return settings

@@ -42,6 +42,7 @@ READERS = {
     "_float": "number",
     "_bool": "`true` or `false`",
     "_delays": "seconds, comma-separated",
+    "_ms": "milliseconds, or a duration: `5000ms`, `5s`, `1m`, `2h`",
     "_networks": "IP addresses or CIDR networks, comma-separated",
     "_http_url": "an `http://` or `https://` URL",
 }

@@ -26,7 +26,7 @@ TEST_ENV = {
     "ADMIN_TOKEN": ADMIN_TOKEN,
     "SECRET_KEY": "test-secret",
     "TASK_MODULES": "tests.fixtures",
-    "JOB_RETRY_DELAY": "1",
+    "JOB_RETRY_DELAY": "1s",
     "HEARTBEAT_STALE": "5",
 }
 

@@ -150,3 +150,8 @@ def record_moment(key: str) -> float:
     record = {"id": job.id, "enqueued": job.enqueued_at.timestamp(), "started": started}
     job.connection.rpush(key, json.dumps(record))
     return started
+
+
+@task("tests.default_retry")
+def default_retry() -> None:
+    """A task without its own retry policy: it retries as JOB_MAX_RETRIES / JOB_RETRY_DELAY say."""

@@ -76,7 +76,7 @@ def build_definition(fields: ScheduledTaskFields, base: Definition | None, now: 
         "params": dict(base.params) if base else {},
         "timezone": base.timezone if base else "UTC",
         "max_retries": base.max_retries if base else 0,
-        "retry_delay": base.retry_delay if base else state().settings.job_retry_delay * 1000,
+        "retry_delay": base.retry_delay if base else round(state().settings.job_retry_delay * 1000),
         "backoff": base.backoff if base else "fixed",
         "allow_overlap": base.allow_overlap if base else False,
         "source": base.source if base else "api",
