@@ -34,7 +34,8 @@ def redis_url(url: str | None, parts: Mapping[str, str | None], default: str) ->
     """The Redis URL that ``REDIS_URL`` (``url``) and the three variables (``parts``, by name) ask for;
     unchecked beyond the agreement of both forms (``parse_redis_url`` checks the URL)."""
     url = (url or "").strip()
-    given = {name: value.strip() for name, value in parts.items() if name in PARTS and (value or "").strip()}
+    given = {name: (value or "").strip() for name, value in parts.items() if name in PARTS}
+    given = {name: value for name, value in given.items() if value}
     port = _port(given["REDIS_PORT"]) if "REDIS_PORT" in given else None
     if not url:
         if not given:

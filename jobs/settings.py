@@ -48,7 +48,7 @@ DEFAULT_QUEUES = ("high", "default", "low")  # queues a worker listens on, in pr
 DEFAULT_JOB_CONCURRENCY = 2  # jobs one worker process runs at once (one per core on a 2-core dyno)
 DEFAULT_JOB_TIMEOUT = 180  # seconds a job may run before the worker kills it, for tasks that set no timeout
 DEFAULT_JOB_MAX_RETRIES = 3  # retries after the first attempt for tasks that don't set their own
-DEFAULT_JOB_RETRY_DELAY = 60.0  # seconds before a retry, for tasks that don't set their own
+DEFAULT_JOB_RETRY_DELAY = "60s"  # wait before a retry, for tasks without their own; a bare number is ms
 DEFAULT_RESULT_TTL = 7 * 24 * 3600  # seconds finished job results are kept
 DEFAULT_FAILURE_TTL = 30 * 24 * 3600  # seconds failed jobs are kept (the dead-letter window)
 DEFAULT_JOB_ABANDON_AFTER = 10  # seconds without a heartbeat after which a started job is retried/failed
@@ -65,7 +65,13 @@ DEFAULT_MISSED_GRACE = 60.0  # seconds a recurring task may overrun its period b
 SCHEDULE_PREFIX = "SCHEDULE_"  # <expression> or off: overrides declared schedule <NAME> (- and . as _)
 
 # --- Webhooks, outbound calls and secrets ---
-DEFAULT_WEBHOOK_RETRY_SCHEDULE = (60.0, 300.0, 900.0, 3600.0, 21600.0)  # seconds before each retry; empty: none
+DEFAULT_WEBHOOK_RETRY_SCHEDULE = (
+    60.0,
+    300.0,
+    900.0,
+    3600.0,
+    21600.0,
+)  # seconds before each retry; empty: none
 DEFAULT_ENABLE_WEBHOOK_RETRIES = True  # false: a failed webhook delivery is not retried (failed at once)
 DEFAULT_WEBHOOK_RETRY_INTERVAL_MINUTES = 5  # minutes between sweeps for stranded webhook retries
 DEFAULT_WEBHOOK_CLEANUP_RETENTION_DAYS = 30  # days of finished webhook deliveries and their attempt logs kept
@@ -123,7 +129,7 @@ class Settings:
     log_format: str = DEFAULT_LOG_FORMAT
     job_concurrency: int = DEFAULT_JOB_CONCURRENCY
     job_max_retries: int = DEFAULT_JOB_MAX_RETRIES
-    job_retry_delay: float = DEFAULT_JOB_RETRY_DELAY  # seconds; JOB_RETRY_DELAY is ms (jobs/durations.py)
+    job_retry_delay: float = parse_ms(DEFAULT_JOB_RETRY_DELAY) / 1000  # seconds (jobs/durations.py)
     job_timeout: int = DEFAULT_JOB_TIMEOUT
     enable_task_scheduling: bool = DEFAULT_ENABLE_TASK_SCHEDULING
     queues: tuple[str, ...] = DEFAULT_QUEUES
@@ -364,11 +370,14 @@ def _builtin_job_settings(env: Mapping[str, str]) -> dict[str, object]:
 
 
 # --- the design notes' spellings: JOB_RETRY_DELAY in ms, REDIS_HOST/PORT/PASSWORD, ENABLE_WEBHOOK_RETRIES
-def _ms(env: Mapping[str, str], name: str, default: float) -> float:
+MILLISECOND_VARIABLES = ("JOB_RETRY_DELAY",)  # read with _ms: a bare number is milliseconds
+
+
+def _ms(env: Mapping[str, str], name: str, default: str) -> float:
     """Seconds from a value in milliseconds (a bare number) or with a unit (5000ms, 5s, 1m, 2h)."""
     raw = env.get(name)
     if raw is None or raw.strip() == "":
-        return default
+        raw = default
     try:
         return parse_ms(raw) / 1000
     except ValueError as error:
@@ -397,8 +406,8 @@ def _webhook_retry_schedule(env: Mapping[str, str]) -> tuple[float, ...]:
 def settings_warnings(environ: Mapping[str, str] | None = None) -> list[str]:
     """One-line warnings about values that parse but are probably not what was meant."""
     env = os.environ if environ is None else environ
-    warning = bare_number_warning("JOB_RETRY_DELAY", env.get("JOB_RETRY_DELAY"))
-    return [warning] if warning else []
+    found = (bare_number_warning(name, env.get(name)) for name in MILLISECOND_VARIABLES)
+    return [warning for warning in found if warning]
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
