@@ -10,6 +10,7 @@ import argparse
 from bench import scale as scale_bench
 from bench import scheduler as scheduler_bench
 from bench.common import private_redis
+from bench.delayed import delayed_lateness
 from bench.latency import worker_figures
 from bench.load import api_load
 from bench.throughput import enqueue_rates, processing_rates
@@ -37,6 +38,7 @@ def main() -> None:
         print(scheduler_bench.scale(connection, server.url), flush=True)
         print(scheduler_bench.one_shot_lateness(connection, server.url), flush=True)
         print(scheduler_bench.every_second_lateness(connection, server.url), flush=True)
+        print(delayed_lateness(connection, server.url), flush=True)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,8 @@ same blueprint on many apps is then allowed.
 Per request: login required (a GET without a session is sent to /login); a viewer may look but every
 action (delete, requeue, requeue-all, empty, compact) is refused with a 403 and its buttons are
 hidden; an admin may act, but only from a same-origin page (see :mod:`web.csrf` for why rq-dashboard's
-POSTs are checked by ``Origin`` rather than a token). rq-dashboard answers ``GET /requeue/<queue>``
+POSTs are checked by ``Origin`` rather than a token). Scripts may instead send an API token
+(``Authorization: Bearer``): the same roles apply, and no ``Origin`` is needed. rq-dashboard answers ``GET /requeue/<queue>``
 (and so ``HEAD``) with a state change, so every action endpoint answers any method but POST with a 405.
 
 Page sizes are capped at :data:`MAX_PER_PAGE` (one request over a large registry must not stall the
@@ -31,6 +32,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from jobs.settings import Settings
 from web import dashboard_templates
+from web.auth import authenticate, bearer_secret
 from web.csrf import check_same_origin
 from web.errors import ApiError, error_response
 from web.extension import state
@@ -97,13 +99,20 @@ def _guard() -> BaseResponse | None:
         raise ApiError(
             405, "method_not_allowed", "this action changes data: use POST", headers={"Allow": "POST"}
         )
-    redirect_to_login = require_login(csrf=False)
-    if redirect_to_login is not None:
-        return redirect_to_login
+    scripted = bearer_secret() is not None
+    if scripted:
+        # A script's API token, with the API's roles. No Origin check: a cross-site page cannot make a
+        # browser send an Authorization header (that needs a CORS preflight we never grant).
+        authenticate()
+    else:
+        redirect_to_login = require_login(csrf=False)
+        if redirect_to_login is not None:
+            return redirect_to_login
     if action:
         if not g.principal.is_admin:
             raise ApiError(403, "forbidden", "you are logged in as a viewer; rq-dashboard is read-only")
-        check_same_origin()
+        if not scripted:
+            check_same_origin()
     _check_arguments(request.view_args or {})
     # rq's Queue.compact RENAMEs the queue's list: a Redis error when the queue is empty
     if (

@@ -88,3 +88,21 @@ def test_the_blueprint_mounts_on_many_apps_each_with_its_own_redis() -> None:
         queues = client.get("/admin/queues/0/data/queues.json").get_json()["queues"]
         counts.append({q["name"]: q["count"] for q in queues})
     assert counts == [{"default": 1}, {}]
+
+
+def test_scripts_use_a_bearer_token_with_the_same_roles(
+    app: Flask, connection: Redis, settings: Settings
+) -> None:
+    job = _failed_job(connection, settings)
+    client = app.test_client()
+    viewer = {"Authorization": f"Bearer {make_token(app, 'viewer')}"}
+    admin = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    data = client.get("/admin/queues/0/data/jobs/default/failed/8/asc/1.json", headers=viewer).get_json()
+    assert [j["id"] for j in data["jobs"]] == [job.id]
+    url = f"/admin/queues/job/{job.id}/requeue"
+    assert client.post(url, headers=viewer).status_code == 403
+    assert client.post(url, headers={"Authorization": "Bearer wrong-token"}).status_code == 401
+    assert job.get_status(refresh=True) == "failed"
+    response = client.post(url, headers=admin)  # no Origin: a script, not a browser page
+    assert response.status_code == 200 and response.get_json() == {"status": "OK"}
+    assert job.get_status(refresh=True) == "queued"
