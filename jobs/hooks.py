@@ -1,6 +1,6 @@
 """Job lifecycle hooks: code subscribes to job events, as BullMQ's ``queue.on('completed')`` allows.
 
-Events, emitted by the worker around every attempt (see :class:`jobs.worker.HooksMixin`):
+Events, emitted by the worker around every attempt (see :class:`jobs.worker.TaskyardMixin`):
 ``started``; then one of ``finished``, ``retrying`` (failed, a retry is scheduled), ``failed``
 (failed for good) or ``stopped`` (canceled while running). Each subscriber gets a :class:`JobEvent`.
 A subscriber that raises is logged and skipped: hooks never change a job's outcome. Metrics, alerts and
@@ -16,7 +16,11 @@ from typing import Any
 
 from rq.job import Job
 
+from jobs.rq_compat import DeserializationError
+
 log = logging.getLogger("taskyard.hooks")
+
+UNREADABLE = "<undeserializable>"  # the task of a job whose function and arguments cannot be read
 
 EVENTS = ("started", "finished", "retrying", "failed", "stopped")
 
@@ -72,6 +76,19 @@ class Hooks:
 
 hooks = Hooks()
 on = hooks.subscribe
+
+
+def task_of(job: Job) -> str:
+    """The task name events carry: the registered name when the job was enqueued through our API, else
+    the function RQ stores. Never raises: a job whose data cannot be deserialized (another serializer,
+    a class only its client has) is :data:`UNREADABLE`, and RQ's error path fails it."""
+    task = job.meta.get("task")
+    if task:
+        return str(task)
+    try:
+        return str(job.func_name)
+    except DeserializationError:
+        return UNREADABLE
 
 
 @on()

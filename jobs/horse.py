@@ -7,8 +7,16 @@ three round trips, :mod:`jobs.recovery` for its maintenance) and writes which jo
 worker handles.
 
 A horse is replaced after ``recycle_jobs`` jobs, after any failed job (a timeout or ``MemoryError`` may
-leave it in a bad state), and when its RSS passes ``recycle_rss_mb``; its address space may grow by at
-most ``memory_limit_mb`` (``RLIMIT_AS``), so a job allocating past that fails with ``MemoryError``.
+leave it in a bad state), and when its RSS passes ``recycle_rss_mb``; its private memory (heap,
+anonymous maps: ``RLIMIT_DATA``) may grow by at most ``memory_limit_mb``, so a job allocating past that
+fails with ``MemoryError``. Address space is not capped: mapping a large file costs no memory until
+touched, and ordinary jobs do it.
+
+Module globals live as long as the horse: a job that counts in a global sees what earlier jobs of the
+same horse left there (stock RQ forks a fresh child per job). A queue listed in ``isolated_queues``
+(``WORKER_ISOLATED_QUEUES``) gets RQ's behaviour: each of its jobs runs in a horse that has run nothing
+before and exits after it (a horse that has run other jobs hands such a job back to the front of its
+queue and is replaced).
 
 A job whose return value cannot be stored fails with ``UnstorableResult`` (RQ would store a placeholder
 and call it finished).
@@ -32,6 +40,7 @@ from jobs import metrics
 from jobs.horse_state import EXIT_DONE, Running, Slot
 from jobs.lean import REDIS_DOWN, LeanRoundTripsMixin
 from jobs.recovery import RecoveryMixin
+from jobs.rq_compat import StopRequested
 
 log = logging.getLogger("taskyard.worker")
 
@@ -60,9 +69,10 @@ class _Statm:
 _rss_mb = _Statm().rss_mb
 
 
-def _vsz_bytes() -> int:
+def _data_bytes() -> int:
+    """Private writable memory (heap, anonymous maps, stacks): what ``RLIMIT_DATA`` counts."""
     with open("/proc/self/statm", "rb") as statm:
-        return int(statm.read().split()[0]) * PAGE_BYTES
+        return int(statm.read().split()[5]) * PAGE_BYTES
 
 
 class PreforkHorse(LeanRoundTripsMixin, RecoveryMixin, Worker):
@@ -71,10 +81,11 @@ class PreforkHorse(LeanRoundTripsMixin, RecoveryMixin, Worker):
 
     recycle_jobs = 1000  # jobs one horse runs before it is replaced (0 = never)
     recycle_rss_mb = 512.0  # a horse whose RSS is above this after a job is replaced
-    memory_limit_mb = 2048  # how far a horse's address space may grow (RLIMIT_AS); 0 = no cap
+    memory_limit_mb = 2048  # how far a horse's private memory may grow (RLIMIT_DATA); 0 = no cap
+    isolated_queues: tuple[str, ...] = ()  # queues whose every job runs in a fresh horse (RQ's fork per job)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        for option in ("recycle_jobs", "recycle_rss_mb", "memory_limit_mb"):
+        for option in ("recycle_jobs", "recycle_rss_mb", "memory_limit_mb", "isolated_queues"):
             if option in kwargs:
                 setattr(self, option, kwargs.pop(option))
         super().__init__(*args, **kwargs)
@@ -93,8 +104,8 @@ class PreforkHorse(LeanRoundTripsMixin, RecoveryMixin, Worker):
         self.log = logging.getLogger("rq.worker")
         self.pubsub_thread = None
         if self.memory_limit_mb:
-            cap = _vsz_bytes() + int(self.memory_limit_mb * 1_048_576)
-            resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+            cap = _data_bytes() + int(self.memory_limit_mb * 1_048_576)
+            resource.setrlimit(resource.RLIMIT_DATA, (cap, cap))
         metrics.buffer_in_process()
         done, _ = self._slot.read()
         self._ran = 0
@@ -110,7 +121,10 @@ class PreforkHorse(LeanRoundTripsMixin, RecoveryMixin, Worker):
     def _job_loop(self, burst: bool, max_jobs: int | None, done: int) -> int:
         while not self._stop_requested and os.getppid() == self._parent_pid:
             if self._prefetched is None:  # prefetching pauses while a suspension check is due
-                self.check_for_suspension(burst)
+                try:
+                    self.check_for_suspension(burst)
+                except StopRequested:  # suspended in burst mode: stop, as RQ's worker does
+                    return EXIT_DONE
             self._until_exit = None if max_jobs is None else max_jobs - done
             popped = self.dequeue_job_and_maintain_ttl(None if burst else BLOCK_IDLE)
             if popped is None:
@@ -118,6 +132,10 @@ class PreforkHorse(LeanRoundTripsMixin, RecoveryMixin, Worker):
                     return EXIT_DONE
                 continue
             job, queue = popped
+            isolated = queue.name in self.isolated_queues
+            if isolated and self._ran:  # this job needs a horse that has run nothing: hand it back
+                self._prefetched = (queue.key, job.id, {})
+                return 0
             try:
                 ok = self._run(job, queue, done)
             except REDIS_DOWN:
@@ -129,7 +147,7 @@ class PreforkHorse(LeanRoundTripsMixin, RecoveryMixin, Worker):
             self._slot.finish(done)
             if max_jobs is not None and done >= max_jobs:
                 return EXIT_DONE
-            if not ok or self._recycle_due(after_this=0):
+            if not ok or isolated or self._recycle_due(after_this=0):
                 return 0
         return 0
 
@@ -153,10 +171,15 @@ class PreforkHorse(LeanRoundTripsMixin, RecoveryMixin, Worker):
         """The queues are empty: write the metrics this horse holds, so they are current while idle."""
         metrics.flush(self.connection)
 
+    def apply_task_defaults(self, job: Job) -> Any:
+        """A registered task's timeout and retry policy for a job enqueued by plain RQ code (see
+        :mod:`jobs.admission`); the worker classes provide it."""
+
     def _run(self, job: Job, queue: Queue, done: int) -> bool:
+        self.apply_task_defaults(job)  # before the timeout is read: the worker kills by it
         timeout = job.timeout or self.queue_class.DEFAULT_TIMEOUT
         execution = self.start_execution(job, queue)
-        self._slot.start(done, Running(job.id, execution.id, queue.name, time.time(), float(timeout)))
+        self._slot.start(done, Running(job.id, execution.id, time.time(), float(timeout)))
         return bool(self.perform_job(job, queue, execution))
 
     def _finalize_success(self, job: Job, queue: Queue, execution: Execution, return_value: Any) -> None:

@@ -1,8 +1,14 @@
 """What a prefork work horse is running, and how it ended: shared between the horse and its worker.
 
-The horse (:mod:`jobs.horse`) writes which job it runs into a few bytes of memory shared with its
-parent (no system call, no round trip per job); the worker (:mod:`jobs.prefork`) reads them to
-heartbeat, time out or judge that job, and describes the horse's exit status when it dies mid-job.
+The horse (:mod:`jobs.horse`) writes which job it runs into memory shared with its parent (no system
+call, no round trip per job); the worker (:mod:`jobs.prefork`) reads it to heartbeat, time out or judge
+that job, and describes the horse's exit status when it dies mid-job.
+
+RQ puts no bound on a job id's length, so the slot holds ids of any length: ids up to
+:data:`ID_CAPACITY` bytes are written into the shared pages (untouched pages cost no memory), a longer
+id is recorded by its length only and the worker finds it from the execution id in the worker's
+executions set in Redis (see :meth:`jobs.prefork.PreforkWorker.job_id_of`). The queue is not stored:
+it is the job's ``origin``.
 """
 
 from __future__ import annotations
@@ -14,16 +20,17 @@ import struct
 from dataclasses import dataclass
 
 EXIT_DONE = 64  # horse exit status: burst queues drained or max_jobs reached, the worker stops too
-_SLOT = struct.Struct("<QQdd64s40s128s")  # seq, jobs done, started (epoch), timeout, job, execution, queue
+ID_CAPACITY = 4096  # longest job id (bytes) kept in shared memory; longer ones are looked up in Redis
+_HEAD = struct.Struct("<QQddQ64s")  # seq, jobs done, started (epoch), timeout, job id length, execution
 
 
 @dataclass(frozen=True)
 class Running:
-    """The job a horse is running, as the worker sees it."""
+    """The job a horse is running, as the worker sees it. ``job_id`` is None when the id was too long
+    for the slot: find it by ``execution_id``."""
 
-    job_id: str
+    job_id: str | None
     execution_id: str
-    queue: str
     started: float
     timeout: float
 
@@ -33,14 +40,22 @@ class Slot:
     it writes; a reader retries on an odd or changed ``seq``). Created before the fork."""
 
     def __init__(self) -> None:
-        self._mem = mmap.mmap(-1, _SLOT.size)
+        self._mem = mmap.mmap(-1, _HEAD.size + ID_CAPACITY)
         self._seq = 0
 
     def _write(self, done: int, running: Running | None) -> None:
         self._seq += 1
         struct.pack_into("<Q", self._mem, 0, self._seq)
-        fields = (b"", b"", b"", 0.0, 0.0) if running is None else _encode(running)
-        _SLOT.pack_into(self._mem, 0, self._seq, done, fields[3], fields[4], *fields[:3])
+        if running is None:
+            _HEAD.pack_into(self._mem, 0, self._seq, done, 0.0, 0.0, 0, b"")
+        else:
+            job = (running.job_id or "").encode()
+            execution = running.execution_id.encode()
+            _HEAD.pack_into(
+                self._mem, 0, self._seq, done, running.started, running.timeout, len(job), execution
+            )
+            if len(job) <= ID_CAPACITY:
+                self._mem[_HEAD.size : _HEAD.size + len(job)] = job
         self._seq += 1
         struct.pack_into("<Q", self._mem, 0, self._seq)
 
@@ -52,26 +67,15 @@ class Slot:
 
     def read(self) -> tuple[int, Running | None]:
         while True:
-            seq, done, started, timeout, job, execution, queue = _SLOT.unpack_from(self._mem, 0)
+            seq, done, started, timeout, length, execution = _HEAD.unpack_from(self._mem, 0)
+            job = self._mem[_HEAD.size : _HEAD.size + length] if 0 < length <= ID_CAPACITY else b""
             if seq % 2 == 0 and struct.unpack_from("<Q", self._mem, 0)[0] == seq:
                 self._seq = max(self._seq, seq)
                 break
-        job_id = job.rstrip(b"\0").decode()
-        if not job_id:
+        if not length:
             return done, None
-        return done, Running(
-            job_id, execution.rstrip(b"\0").decode(), queue.rstrip(b"\0").decode(), started, timeout
-        )
-
-
-def _encode(running: Running) -> tuple[bytes, bytes, bytes, float, float]:
-    return (
-        running.job_id.encode(),
-        running.execution_id.encode(),
-        running.queue.encode(),
-        running.started,
-        running.timeout,
-    )
+        job_id = job.decode() if length <= ID_CAPACITY else None
+        return done, Running(job_id, execution.rstrip(b"\0").decode(), started, timeout)
 
 
 def describe_exit(status: int) -> str:

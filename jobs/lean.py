@@ -11,7 +11,8 @@ RQ keeps is still written here, in three round trips:
 2. **start**: RQ's execution record, started registry entry, worker state and job status in one
    transaction (RQ: two, written by two processes);
 3. **finish**: result, registries, counters and execution cleanup in one transaction that also reads
-   the job's dependents. Reading them inside the same MULTI as the status change is as safe as RQ's
+   the job's dependents and its status before the write (a job canceled while it ran keeps its
+   dependents deferred). Reading them inside the same MULTI as the status change is as safe as RQ's
    WATCH: an enqueuer that added a dependent before it sees it enqueued by us, one after sees the job
    finished. Dependents, if any, are then enqueued by RQ's own ``enqueue_dependents``.
 
@@ -33,6 +34,7 @@ Abandoned jobs are found in seconds by :class:`jobs.recovery.RecoveryMixin`, mix
 from __future__ import annotations
 
 import logging
+import math
 import time
 from typing import Any
 
@@ -40,10 +42,10 @@ import redis
 from rq import Queue
 from rq.executions import Execution
 from rq.job import Job, JobStatus
-from rq.rate_limit import release_slot
 from rq.registry import StartedJobRegistry
 from rq.utils import as_text, get_version, now
-from rq.worker.base import WorkerStatus
+
+from jobs.rq_compat import WorkerStatus, handle_success, has_callbacks, mark_finished, release_slot
 
 log = logging.getLogger("taskyard.worker")
 
@@ -229,7 +231,7 @@ class LeanRoundTripsMixin:
 
     # --- 3. finish ------------------------------------------------------------------------------
     def handle_execution_ended(self, job: Job, queue: Queue, heartbeat_ttl: int) -> None:
-        if job._success_callback_name or job._failure_callback_name:
+        if has_callbacks(job):
             super().handle_execution_ended(job, queue, heartbeat_ttl)  # type: ignore[misc]
             return
         job.ended_at = now()
@@ -244,19 +246,13 @@ class LeanRoundTripsMixin:
         assert job.started_at and job.ended_at
         prefetch = self.prefetch_wanted()
         with self.connection.pipeline() as pipe:
+            pipe.hget(job.key, "status")  # read before this transaction overwrites it
             pipe.smembers(job.dependents_key)
             self.increment_successful_job_count(pipeline=pipe)  # type: ignore[attr-defined]
             self.increment_total_working_time(job.ended_at - job.started_at, pipe)  # type: ignore[attr-defined]
-            job._handle_success(
-                result_ttl,
-                pipeline=pipe,
-                worker_name=self.name,
-                execution_id=execution.id,
-                execution_started_at=execution.created_at,
-                execution_ended_at=job.ended_at,
-            )
+            handle_success(job, result_ttl, pipe, self.name, execution)
             job.cleanup(result_ttl, pipeline=pipe, remove_from_queue=False)
-            job._status = JobStatus.FINISHED
+            mark_finished(job)
             self.cleanup_execution(job, pipeline=pipe, execution=execution)  # type: ignore[attr-defined]
             if prefetch:
                 keys = [q.key for q in self._ordered_queues]
@@ -267,13 +263,18 @@ class LeanRoundTripsMixin:
                 raise reply
         if prefetch and not isinstance(replies[-1], Exception):  # NOSCRIPT after a Redis restart: no prefetch
             self._prefetched = _popped(replies[-1])
-        dependents = replies[0]
-        if dependents:
+        status, dependents = replies[0], replies[1]
+        # A job canceled (or stopped) while it ran keeps its dependents deferred, as RQ's worker does.
+        if dependents and as_text(status) not in (JobStatus.CANCELED, JobStatus.STOPPED):
             queue.enqueue_dependents(job)
         release_slot(job)
 
     # --- quieter bookkeeping --------------------------------------------------------------------
-    def heartbeat(self, timeout: int | None = None, pipeline: Any = None) -> None:
+    def heartbeat(self, timeout: float | None = None, pipeline: Any = None) -> None:
+        """RQ's heartbeat, at most every ``quiet_interval``; a TTL is whole seconds (Redis refuses a
+        fractional ``EXPIRE``)."""
+        if timeout is not None:
+            timeout = math.ceil(timeout)
         if pipeline is not None:
             super().heartbeat(timeout, pipeline=pipeline)  # type: ignore[misc]
             return

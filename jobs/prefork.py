@@ -37,13 +37,16 @@ from rq.executions import Execution
 from rq.job import Job, JobStatus
 from rq.utils import now
 
-from jobs.hooks import JobEvent, hooks
+from jobs.hooks import JobEvent, hooks, task_of
 from jobs.horse import PreforkHorse
 from jobs.horse_state import EXIT_DONE, Running, describe_exit
 from jobs.lean import REDIS_DOWN
+from jobs.rq_compat import DequeueStrategy
 from jobs.settings import Settings
 
 log = logging.getLogger("taskyard.worker")
+
+BEAT_SLACK = 0.01  # seconds early a heartbeat may go out (a select() wake-up is not exact)
 
 
 class HorseLost(Exception):
@@ -66,9 +69,17 @@ class PreforkWorker(PreforkHorse):
         self._kill_reason: str | None = None
         self._stop_deadline: float | None = None
         self._beat_job: Job | None = None
+        self._long_ids: dict[str, str] = {}  # execution id -> a job id too long for the slot
+        self._next_beat: tuple[str, float] = ("", 0.0)  # (execution id, when its next heartbeat is due)
 
     def work(self, burst: bool = False, logging_level: str | None = None, *args: Any, **kwargs: Any) -> bool:
-        """Register, then keep one horse running jobs until stopped (or, in burst mode, drained)."""
+        """Register, then keep one horse running jobs until stopped (or, in burst mode, drained).
+
+        Takes RQ's ``work`` arguments; ``max_jobs`` and ``dequeue_strategy`` are honoured, and
+        ``with_scheduler`` is ignored: the scheduler process moves delayed jobs."""
+        self._dequeue_strategy = kwargs.get("dequeue_strategy") or DequeueStrategy.DEFAULT
+        if self._dequeue_strategy not in tuple(DequeueStrategy):
+            raise ValueError(f"unknown dequeue strategy {self._dequeue_strategy!r}")
         self._bootstrap(logging_level or "INFO")
         self._install_signal_handlers()
         max_jobs = kwargs.get("max_jobs")
@@ -134,8 +145,10 @@ class PreforkWorker(PreforkHorse):
         """Wait for the horse to die or a deadline; return its exit status once it is gone."""
         _, running = self._slot.read()
         wait = float(self.job_monitoring_interval)
-        if running is not None and running.timeout > 0:
-            wait = min(wait, running.started + running.timeout + self.kill_grace - time.time())
+        if running is not None:
+            wait = min(wait, self._beat_due(running) - time.time())
+            if running.timeout > 0:
+                wait = min(wait, running.started + running.timeout + self.kill_grace - time.time())
         if self._stop_deadline is not None:
             wait = min(wait, self._stop_deadline - time.monotonic())
         try:
@@ -158,35 +171,70 @@ class PreforkWorker(PreforkHorse):
         elif self._stop_deadline is not None and time.monotonic() >= self._stop_deadline:
             self._kill_reason = "handback"
             self.kill_horse()
-        elif time.time() - running.started >= self.job_monitoring_interval:
+        elif time.time() >= self._beat_due(running) - BEAT_SLACK:
             self._beat(running)
+            self._next_beat = (running.execution_id, time.time() + self.job_monitoring_interval)
+        return None
+
+    def _beat_due(self, running: Running) -> float:
+        """When the running job's next heartbeat is due: every ``job_monitoring_interval`` from its start."""
+        execution_id, due = self._next_beat
+        if execution_id != running.execution_id:
+            return running.started + self.job_monitoring_interval
+        return due
+
+    def job_id_of(self, running: Running) -> str | None:
+        """The id of the job the horse runs: from the slot, or, for an id too long for it, from this
+        worker's executions set in Redis (members are ``<job id>:<execution id>``). None if not found."""
+        if running.job_id is not None:
+            return running.job_id
+        if running.execution_id in self._long_ids:
+            return self._long_ids[running.execution_id]
+        suffix = ":" + running.execution_id
+        for member in self.connection.smembers(self.executions_key):
+            key = member.decode()
+            if key.endswith(suffix):
+                self._long_ids = {running.execution_id: key[: -len(suffix)]}
+                return self._long_ids[running.execution_id]
         return None
 
     def _beat(self, running: Running) -> None:
         """Heartbeat a long job's execution, as RQ's worker does while its horse works."""
         try:
-            if self._beat_job is None or self._beat_job.id != running.job_id:
-                self._beat_job = self.job_class.fetch(running.job_id, connection=self.connection)
-            execution = Execution(
-                running.execution_id, running.job_id, self.connection, worker_name=self.name
-            )
+            job_id = self.job_id_of(running)
+            if job_id is None:
+                log.warning("worker %s: execution %s is not registered", self.name, running.execution_id)
+                return
+            if self._beat_job is None or self._beat_job.id != job_id:
+                self._beat_job = self.job_class.fetch(job_id, connection=self.connection)
+            execution = Execution(running.execution_id, job_id, self.connection, worker_name=self.name)
             self.maintain_heartbeats(self._beat_job, execution)
         except Exception:
-            log.warning("worker %s: could not heartbeat job %s", self.name, running.job_id, exc_info=True)
+            log.warning(
+                "worker %s: could not heartbeat execution %s", self.name, running.execution_id, exc_info=True
+            )
 
     def _judge(self, running: Running, status: int) -> None:
         """The horse ended mid-job: fail, retry, mark stopped, or hand the job back, with the reason."""
+        job_id = self.job_id_of(running)
+        if job_id is None:
+            log.warning(
+                "worker %s: execution %s ended with its horse, its job is gone",
+                self.name,
+                running.execution_id,
+            )
+            return
         try:
-            job = self.job_class.fetch(running.job_id, connection=self.connection, serializer=self.serializer)
+            job = self.job_class.fetch(job_id, connection=self.connection, serializer=self.serializer)
         except NoSuchJobError:
             return
         if job.get_status(refresh=False) in (JobStatus.FINISHED, JobStatus.FAILED):
             return  # the horse recorded the outcome, then died
-        queue = self.queue_class(running.queue, connection=self.connection, serializer=self.serializer)
+        queue = self.queue_class(job.origin, connection=self.connection, serializer=self.serializer)
         execution = Execution(running.execution_id, job.id, self.connection, worker_name=self.name)
         execution.created_at = job.started_at or now()
         duration = time.time() - running.started
-        task = str(job.meta.get("task") or job.func_name)
+        task = task_of(job)
         if self._kill_reason == "handback":
             with self.connection.pipeline() as pipe:
                 self.cleanup_execution(job, pipeline=pipe, execution=execution)
@@ -233,7 +281,7 @@ class PreforkWorker(PreforkHorse):
         if running is None or running.execution_id != execution_id:
             log.warning("not running execution %s, stop command ignored", execution_id)
             return
-        self._stopped_job_id = running.job_id
+        self._stopped_job_id = self.job_id_of(running)
         self.kill_horse()
 
     def kill_horse(self, sig: signal.Signals = signal.SIGKILL) -> None:
@@ -274,8 +322,9 @@ def prefork_options(settings: Settings) -> dict[str, Any]:
         "recycle_jobs": settings.worker_recycle_jobs,
         "recycle_rss_mb": float(settings.worker_recycle_rss_mb),
         "memory_limit_mb": settings.job_memory_limit_mb,
+        "isolated_queues": settings.worker_isolated_queues,
         "abandon_after": abandon_after,
         "maintenance_interval": max(1, abandon_after // 2),
-        "job_monitoring_interval": max(0.5, abandon_after / 4),
+        "job_monitoring_interval": max(1, abandon_after // 4),
         "shutdown_grace": settings.worker_shutdown_grace,
     }

@@ -1,7 +1,7 @@
 """Abandoned jobs found in seconds, not minutes: the recovery half of the lean worker (:mod:`jobs.lean`).
 
 A started job's execution expires ``abandon_after`` seconds after its last heartbeat (sent every
-``job_monitoring_interval``), and maintenance runs every ``maintenance_interval`` seconds under a lock
+``job_monitoring_interval``, whole seconds: Redis refuses a fractional ``EXPIRE``), and maintenance runs every ``maintenance_interval`` seconds under a lock
 that lapses in ``abandon_after`` (RQ's lapses in 899 s). A job whose worker died is retried or failed
 (``AbandonedJobError``) within about ``abandon_after + maintenance_interval`` seconds (RQ: minutes). A
 job popped but never started goes back to the front of its queue after ``abandon_after`` seconds: it
@@ -11,16 +11,17 @@ never ran, so no retry is used up.
 from __future__ import annotations
 
 import logging
+import math
 import time
 from typing import Any
 
 from rq import Queue
 from rq.job import Job, JobStatus
-from rq.registry import StartedJobRegistry, clean_registries
+from rq.registry import StartedJobRegistry
 from rq.utils import now
-from rq.worker_registration import clean_worker_registry
 
 from jobs.lean import REDIS_DOWN, REQUEUE_STUCK
+from jobs.rq_compat import clean_registries, clean_worker_registry
 
 log = logging.getLogger("taskyard.worker")
 
@@ -39,9 +40,10 @@ class RecoveryMixin:
     def __init__(self, *args: Any, abandon_after: int | None = None, **kwargs: Any) -> None:
         if abandon_after is not None:
             self.abandon_after = abandon_after
-        kwargs.setdefault("job_monitoring_interval", max(0.5, self.abandon_after / 4))
+        kwargs.setdefault("job_monitoring_interval", max(1, int(self.abandon_after) // 4))
         kwargs.setdefault("maintenance_interval", max(1, self.abandon_after // 2))
         super().__init__(*args, **kwargs)
+        self.job_monitoring_interval: int = max(1, math.ceil(self.job_monitoring_interval))
 
     def get_heartbeat_ttl(self, job: Job, working_time: float = 0.0) -> int:
         """Seconds a started job's execution lives without a heartbeat: ``abandon_after``."""

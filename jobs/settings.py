@@ -106,6 +106,9 @@ DEFAULT_ALERT_WEBHOOK_URL: str | None = None  # Slack-compatible incoming webhoo
 DEFAULT_ALERT_EMAIL_TO: tuple[str, ...] = ()  # addresses alerts are emailed to (through email.send)
 DEFAULT_ALERT_FAILURE_THRESHOLD = 10  # failures of one task within ALERT_WINDOW that raise an alert
 DEFAULT_ALERT_WINDOW = 300  # seconds of an alert window; each alert fires at most once per window
+# the worker and plain RQ code (docs/coming-from-rq.md)
+DEFAULT_RQ_ALLOWED_FUNCTIONS: tuple[str, ...] = ()  # module prefixes of plain RQ functions the worker runs
+DEFAULT_WORKER_ISOLATED_QUEUES: tuple[str, ...] = ()  # queues whose jobs each get a fresh work horse
 
 
 class SettingsError(ValueError):
@@ -179,6 +182,8 @@ class Settings:
     alert_email_to: tuple[str, ...] = DEFAULT_ALERT_EMAIL_TO
     alert_failure_threshold: int = DEFAULT_ALERT_FAILURE_THRESHOLD
     alert_window: int = DEFAULT_ALERT_WINDOW
+    rq_allowed_functions: tuple[str, ...] = DEFAULT_RQ_ALLOWED_FUNCTIONS
+    worker_isolated_queues: tuple[str, ...] = DEFAULT_WORKER_ISOLATED_QUEUES
 
 
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -277,6 +282,16 @@ def _modules(environ: Mapping[str, str]) -> tuple[str, ...]:
         if not all(part.isidentifier() for part in name.split(".")):
             raise SettingsError("TASK_MODULES", f"expected dotted module names, got {name!r}")
     return names
+
+
+def _worker_settings(env: Mapping[str, str]) -> dict[str, object]:
+    """RQ_ALLOWED_FUNCTIONS (dotted module prefixes, or ``*``) and WORKER_ISOLATED_QUEUES."""
+    allowed = tuple(n.strip() for n in (env.get("RQ_ALLOWED_FUNCTIONS") or "").split(",") if n.strip())
+    for name in allowed:
+        if name != "*" and not all(part.isidentifier() for part in name.split(".")):
+            raise SettingsError("RQ_ALLOWED_FUNCTIONS", f"expected dotted module names or *, got {name!r}")
+    isolated = tuple(n.strip() for n in (env.get("WORKER_ISOLATED_QUEUES") or "").split(",") if n.strip())
+    return {"rq_allowed_functions": allowed, "worker_isolated_queues": isolated}
 
 
 def _networks(environ: Mapping[str, str], name: str) -> tuple[str, ...]:
@@ -471,6 +486,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             env, "ALERT_FAILURE_THRESHOLD", DEFAULT_ALERT_FAILURE_THRESHOLD, minimum=1
         ),
         alert_window=_int(env, "ALERT_WINDOW", DEFAULT_ALERT_WINDOW, minimum=1),
+        **_worker_settings(env),  # type: ignore[arg-type]
     )
 
 

@@ -20,34 +20,50 @@ from multiprocessing.process import BaseProcess
 from typing import Any
 
 from redis import ConnectionPool
-from rq import Queue, SimpleWorker, Worker
+from rq import Queue, SimpleWorker
+from rq import Worker as RQWorker
 from rq.executions import Execution
 from rq.job import Job, JobStatus
 from rq.worker_pool import WorkerPool
 
+from jobs.admission import AdmissionMixin, FunctionPolicy
 from jobs.connection import connect
 from jobs.delayed import PreciseRetryMixin
 from jobs.failures import EXCEPTION_HANDLERS
-from jobs.hooks import JobEvent, hooks
+from jobs.hooks import JobEvent, hooks, task_of
 from jobs.lean import REDIS_DOWN
 from jobs.logs import setup_logging
 from jobs.outcome import ReportedFailureMixin
 from jobs.prefork import PreforkWorker, prefork_options
 from jobs.registry import load_tasks
-from jobs.settings import Settings, load_or_exit
+from jobs.settings import Settings, load_or_exit, load_settings
 
 log = logging.getLogger("taskyard.worker")
 
 MAINTENANCE_INTERVAL = 60  # seconds between RQ registry cleanups (finds abandoned jobs); RQ's default is 600
 
 
-class HooksMixin:
-    """Emits :mod:`jobs.hooks` events around every attempt. ``perform_job`` runs where the job runs (the
-    work horse of a forking worker, the worker itself for SimpleWorker), so every worker class that
-    mixes this in reports the same events."""
+class TaskyardMixin(AdmissionMixin):
+    """What every Taskyard worker class adds to RQ's: the function allow-list and task defaults
+    (:mod:`jobs.admission`), the failure summary handler (:mod:`jobs.failures`), and :mod:`jobs.hooks`
+    events around every attempt.
+
+    ``settings`` defaults to the environment, read once here: the stock ``rq worker -w ...`` CLI builds
+    the worker itself. The task modules of ``TASK_MODULES`` are loaded so registered names resolve.
+    ``perform_job`` runs where the job runs (the work horse of a forking worker, the worker itself for
+    SimpleWorker), so every worker class that mixes this in reports the same events."""
+
+    def __init__(self, *args: Any, settings: Settings | None = None, **kwargs: Any) -> None:
+        self.settings = settings or load_settings()
+        load_tasks(self.settings.task_modules)
+        self.functions = FunctionPolicy(self.settings)
+        if kwargs.get("exception_handlers") is None:
+            kwargs["exception_handlers"] = list(EXCEPTION_HANDLERS)
+        super().__init__(*args, **kwargs)
 
     def perform_job(self, job: Job, queue: Queue, execution: Execution) -> bool:
-        task = str(job.meta.get("task") or job.func_name)
+        self.apply_task_defaults(job)
+        task = task_of(job)
         hooks.emit(JobEvent("started", job, task, queue.name))
         started = time.monotonic()
         ok: bool = super().perform_job(job, queue, execution)  # type: ignore[misc]
@@ -66,16 +82,31 @@ class HooksMixin:
         return ok
 
 
-class TaskyardWorker(HooksMixin, ReportedFailureMixin, PreciseRetryMixin, Worker):
-    """RQ's forking worker (a fork per job) with lifecycle hooks."""
+class TaskyardWorker(TaskyardMixin, ReportedFailureMixin, PreciseRetryMixin, RQWorker):
+    """RQ's forking worker (a fork per job) with Taskyard's checks and hooks."""
 
 
-class TaskyardSimpleWorker(HooksMixin, ReportedFailureMixin, PreciseRetryMixin, SimpleWorker):
-    """RQ's in-process worker with lifecycle hooks (tests, and debugging with breakpoints)."""
+class TaskyardSimpleWorker(TaskyardMixin, ReportedFailureMixin, PreciseRetryMixin, SimpleWorker):
+    """RQ's in-process worker with Taskyard's checks and hooks (tests, debugging with breakpoints)."""
 
 
-class TaskyardPreforkWorker(HooksMixin, ReportedFailureMixin, PreciseRetryMixin, PreforkWorker):
-    """A forking worker whose work horse runs many jobs (:mod:`jobs.prefork`), with lifecycle hooks."""
+class TaskyardPreforkWorker(TaskyardMixin, ReportedFailureMixin, PreciseRetryMixin, PreforkWorker):
+    """A forking worker whose work horse runs many jobs (:mod:`jobs.prefork`), with Taskyard's checks
+    and hooks. Without explicit options it takes recycling, memory and recovery from the settings."""
+
+    def __init__(self, *args: Any, settings: Settings | None = None, **kwargs: Any) -> None:
+        settings = settings or load_settings()
+        options = prefork_options(settings)
+        if "abandon_after" in kwargs:  # intervals derive from an explicit abandon_after, not the settings'
+            options = {
+                k: v
+                for k, v in options.items()
+                if k not in ("job_monitoring_interval", "maintenance_interval")
+            }
+        super().__init__(*args, settings=settings, **{**options, **kwargs})
+
+
+Worker = TaskyardPreforkWorker  # `rq worker -w jobs.worker.Worker`: the Procfile's worker under RQ's CLI
 
 
 def _run_worker(
@@ -84,7 +115,7 @@ def _run_worker(
     connection_class: Any,
     pool_class: Any,
     pool_kwargs: dict[str, Any],
-    worker_class: type[Worker],
+    worker_class: type[RQWorker],
     task_modules: tuple[str, ...],
     burst: bool,
     logging_level: str,
@@ -152,7 +183,7 @@ def build_pool(settings: Settings) -> TaskyardWorkerPool:
         num_workers=settings.job_concurrency,
         worker_class=TaskyardPreforkWorker,
         task_modules=settings.task_modules,
-        worker_options=prefork_options(settings),
+        worker_options={**prefork_options(settings), "settings": settings},
     )
 
 

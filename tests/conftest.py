@@ -28,6 +28,7 @@ TEST_ENV = {
     "TASK_MODULES": "tests.fixtures",
     "JOB_RETRY_DELAY": "1s",
     "HEARTBEAT_STALE": "5",
+    "RQ_ALLOWED_FUNCTIONS": "tests.fixtures",  # its plain RQ functions (not tasks) run in the tests' workers
 }
 
 load_tasks(("tests.fixtures",))
@@ -126,6 +127,7 @@ def run_worker(connection: Redis, queues: tuple[str, ...] = ("high", "default", 
         [Queue(q, connection=connection) for q in queues],
         connection=connection,
         exception_handlers=EXCEPTION_HANDLERS,
+        settings=load_settings(TEST_ENV),
     )
     worker.work(burst=True, with_scheduler=False)
 

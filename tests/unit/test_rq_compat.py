@@ -1,0 +1,56 @@
+"""The RQ internals the worker relies on (jobs/rq_compat.py) still look as the worker expects.
+
+A failure here names the method or attribute that changed: adapt the worker before raising RQ's pin."""
+
+from __future__ import annotations
+
+import fakeredis
+import pytest
+from rq import Queue
+from rq.job import Job
+from rq.worker import Worker
+from rq.worker_pool import WorkerPool
+
+from jobs import rq_compat
+
+
+@pytest.fixture
+def instances() -> tuple[Worker, WorkerPool, Job]:
+    connection = fakeredis.FakeRedis()
+    queue = Queue("default", connection=connection)
+    job = queue.enqueue("tests.fixtures.add", 1, 2)
+    fetched = Job.fetch(job.id, connection=connection)
+    return Worker([queue], connection=connection), WorkerPool([queue], connection=connection), fetched
+
+
+def test_the_installed_rq_matches_the_contract(instances: tuple[Worker, WorkerPool, Job]) -> None:
+    worker, pool, job = instances
+    problems = rq_compat.contract_problems(worker, pool, job)
+    assert problems == [], "RQ internals the worker relies on changed:\n" + "\n".join(problems)
+
+
+def test_a_changed_signature_is_reported_by_name(
+    monkeypatch: pytest.MonkeyPatch, instances: tuple[Worker, WorkerPool, Job]
+) -> None:
+    def handle_job_success(self: Worker, job: Job, queue: Queue) -> None: ...
+
+    monkeypatch.setattr(Worker, "handle_job_success", handle_job_success)
+    monkeypatch.delattr(Worker, "_handle_stopped_job")
+    problems = rq_compat.contract_problems(*instances)
+    assert any(p.startswith("Worker.handle_job_success takes") for p in problems)
+    assert any(p.endswith("Worker._handle_stopped_job is gone") for p in problems)
+
+
+def test_a_missing_private_attribute_is_reported_by_name(instances: tuple[Worker, WorkerPool, Job]) -> None:
+    worker, pool, job = instances
+    del worker._ordered_queues
+    assert rq_compat.contract_problems(worker, pool, job) == ["Worker has no attribute _ordered_queues"]
+
+
+def test_job_accessors_read_rq_fields(instances: tuple[Worker, WorkerPool, Job]) -> None:
+    _, _, job = instances
+    assert rq_compat.callback_names(job) == [] and not rq_compat.has_callbacks(job)
+    assert job.func_name == "tests.fixtures.add"
+    stored = job.data
+    rq_compat.resolve_function_as(job, "tests.fixtures.pid")
+    assert job.func_name == "tests.fixtures.pid" and job.data == stored
