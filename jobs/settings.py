@@ -55,7 +55,7 @@ DEFAULT_JOB_ABANDON_AFTER = 10  # seconds without a heartbeat after which a star
 DEFAULT_WORKER_SHUTDOWN_GRACE = 25.0  # seconds a running job gets after SIGTERM before it is handed back
 DEFAULT_WORKER_RECYCLE_JOBS = 1000  # jobs one work horse runs before it is replaced (0 = never)
 DEFAULT_WORKER_RECYCLE_RSS_MB = 512  # a work horse above this RSS after a job is replaced
-DEFAULT_JOB_MEMORY_LIMIT_MB = 2048  # how far a job may grow its process (beyond: MemoryError); 0 = no cap
+DEFAULT_JOB_MEMORY_LIMIT_MB = 2048  # MB of private memory (heap, not mapped files) a job may add to its work horse (beyond: MemoryError); 0 = no cap
 
 # --- The scheduler ---
 DEFAULT_ENABLE_TASK_SCHEDULING = True  # false: scheduled tasks stop firing (delayed jobs, retries still move)
@@ -106,9 +106,13 @@ DEFAULT_ALERT_WEBHOOK_URL: str | None = None  # Slack-compatible incoming webhoo
 DEFAULT_ALERT_EMAIL_TO: tuple[str, ...] = ()  # addresses alerts are emailed to (through email.send)
 DEFAULT_ALERT_FAILURE_THRESHOLD = 10  # failures of one task within ALERT_WINDOW that raise an alert
 DEFAULT_ALERT_WINDOW = 300  # seconds of an alert window; each alert fires at most once per window
-# the worker and plain RQ code (docs/coming-from-rq.md)
-DEFAULT_RQ_ALLOWED_FUNCTIONS: tuple[str, ...] = ()  # module prefixes of plain RQ functions the worker runs
-DEFAULT_WORKER_ISOLATED_QUEUES: tuple[str, ...] = ()  # queues whose jobs each get a fresh work horse
+# --- Plain RQ code in the worker (docs/coming-from-rq.md) ---
+DEFAULT_RQ_ALLOWED_FUNCTIONS: tuple[
+    str, ...
+] = ()  # module prefixes of plain RQ functions the worker runs (`*`: any)
+DEFAULT_WORKER_ISOLATED_QUEUES: tuple[
+    str, ...
+] = ()  # queues whose jobs each run in a fresh work horse, as RQ's fork per job
 
 
 class SettingsError(ValueError):
