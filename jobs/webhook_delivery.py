@@ -33,6 +33,7 @@ from jobs.breaker import Breaker
 from jobs.crypto import cipher
 from jobs.enqueue import JobRequest, enqueue
 from jobs.failures import SUMMARY_CHARS
+from jobs.outbound import checked_post
 from jobs.ratelimit import RateLimiter
 from jobs.settings import Settings
 from jobs.targets import TargetRefused, check_url, host_of
@@ -114,6 +115,8 @@ def _call(
 ) -> tuple[int | None, str | None]:
     try:
         response = post(url, data=body, headers=headers, timeout=timeout, allow_redirects=False)
+    except TargetRefused as refused:  # the connect-time check: nothing was sent
+        return None, f"target refused: {refused}"[:SUMMARY_CHARS]
     except requests.RequestException as error:
         return None, f"{type(error).__name__}: {error}"[:SUMMARY_CHARS]
     if 200 <= response.status_code < 300:
@@ -127,7 +130,7 @@ def attempt(
     delivery_id: str,
     job_id: str | None,
     *,
-    post: Post = requests.post,
+    post: Post | None = None,
     clock: Callable[[], float] = time.time,
 ) -> dict[str, Any]:
     """Make one attempt of a delivery (the body of the ``webhooks.deliver`` job).
@@ -135,7 +138,9 @@ def attempt(
     Skips (returns ``{"skipped": why}``) a delivery that is gone, finished or owned by another job.
     Defers without counting an attempt while the host's breaker is open or the endpoint's rate limit
     is spent. Raises :class:`DeliveryFailed` after the last retry, so the RQ job fails too.
+    ``post`` defaults to :func:`jobs.outbound.checked_post` (resolve, check, connect to the checked address).
     """
+    post = post or checked_post(settings.webhook_allow_private_targets)
     store = WebhookStore(connection)
     with store.lock(
         delivery_id, timeout=settings.webhook_timeout + LOCK_SLACK, wait=settings.webhook_timeout

@@ -34,6 +34,7 @@ from jobs.integrations import (
     repeat_current_job,
     schedule_refresh,
 )
+from jobs.outbound import checked_post
 from jobs.registry import task
 from jobs.retry import NO_RETRY, RetryPolicy
 from jobs.settings import Settings
@@ -68,9 +69,11 @@ def run_refresh(
     integration_id: str,
     *,
     now: Callable[[], float] = time.time,
-    post: Callable[..., Any] = requests.post,
+    post: Callable[..., Any] | None = None,
 ) -> dict[str, Any]:
-    """Refresh one integration's tokens. ``now`` is the clock (tests control it)."""
+    """Refresh one integration's tokens. ``now`` is the clock (tests control it); ``post`` defaults to
+    :func:`jobs.outbound.checked_post` (resolve, check, connect to the checked address)."""
+    post = post or checked_post(settings.webhook_allow_private_targets)
     store = IntegrationStore(connection, cipher(settings))
     lock = connection.lock(keys.integration_lock(integration_id), timeout=settings.oauth_timeout + 30)
     if not lock.acquire(blocking=False):
