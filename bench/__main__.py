@@ -9,6 +9,7 @@ import argparse
 
 from bench import scale as scale_bench
 from bench import scheduler as scheduler_bench
+from bench.batch import batch_rates
 from bench.common import private_redis
 from bench.delayed import delayed_lateness
 from bench.latency import worker_figures
@@ -31,6 +32,7 @@ def main() -> None:
     with private_redis() as server:
         connection = connect_url(server.url)
         print(enqueue_rates(connection, server.url, args.jobs), flush=True)
+        print(batch_rates(connection, server.url), flush=True)
         print(processing_rates(connection, server.url, args.jobs), flush=True)
         print(worker_figures(connection, server.url, args.jobs), flush=True)
         print(api_load(connection, server.url, clients=(args.clients // 2, args.clients)), flush=True)

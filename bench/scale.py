@@ -132,6 +132,9 @@ def endpoints(job_id: str, task_id: str, jobs: int, tasks: int) -> list[tuple[st
     return [
         ("API: queues", "/api/v1/queues", True),
         ("API: one job", f"/api/v1/jobs/{job_id}", True),
+        ("API: job list, newest first, all statuses", "/api/v1/jobs?limit=25", True),
+        ("API: job list, status=queued, 100 a page", "/api/v1/jobs?status=queued&limit=100", True),
+        ("API: job list, id_prefix (scan window)", f"/api/v1/jobs?id_prefix={job_id[:8]}", True),
         ("API: scheduled tasks, page 1", "/admin/scheduler?page=1&per_page=20", True),
         ("API: scheduled tasks, last page", f"/admin/scheduler?page={last}&per_page=20", True),
         ("API: scheduled tasks, status=paused", "/admin/scheduler?status=paused&per_page=20", True),

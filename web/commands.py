@@ -9,6 +9,7 @@ from typing import Any
 
 from redis import Redis
 from rq import Queue
+from rq.command import send_stop_job_command
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 
@@ -98,3 +99,21 @@ def _check_requeueable(job: Job) -> None:
     status = job.get_status()
     if status not in REQUEUEABLE:
         raise ApiError(409, "not_requeueable", f"job {job.id!r} is {status.value}")
+
+
+CANCELABLE = (JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED, JobStatus.CREATED)
+
+
+def cancel(connection: Redis, job: Job) -> Job:
+    """Cancel a pending job or ask the worker to stop a running one (a 409 ApiError otherwise)."""
+    status = job.get_status()
+    if status == JobStatus.STARTED:
+        send_stop_job_command(connection, job.id)
+    elif status in CANCELABLE:
+        job.cancel()
+    else:
+        raise ApiError(
+            409, "not_cancelable", f"job {job.id!r} is {status.value}; only pending or running jobs cancel"
+        )
+    job.refresh()
+    return job

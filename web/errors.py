@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, Response, jsonify
+from flask import Flask, Response, current_app, has_request_context, jsonify
 from pydantic import ValidationError
 from redis.exceptions import BusyLoadingError, OutOfMemoryError, ResponseError
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -17,6 +17,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger("taskyard.web")
+ERROR_PAGE = "taskyard.error_page"  # extension key of the HTML error page renderer
 
 
 class ApiError(Exception):
@@ -41,7 +42,14 @@ class ApiError(Exception):
 def error_response(
     status: int, code: str, message: str, details: list[dict[str, Any]] | None = None
 ) -> Response:
-    """Build the JSON error response every handler returns."""
+    """Build the error response every handler returns: JSON, or the app's HTML error page when a
+    browser navigates (the renderer in ``app.extensions[ERROR_PAGE]`` decides, and answers None for
+    API calls; :mod:`web.pages.error_pages` installs it)."""
+    renderer = current_app.extensions.get(ERROR_PAGE) if has_request_context() else None
+    if renderer is not None:
+        page = renderer(status, code, message, details)
+        if page is not None:
+            return page
     body: dict[str, Any] = {"code": code, "message": message}
     if details:
         body["details"] = details
