@@ -9,17 +9,24 @@ comparison that releases jobs up to a second early; and the queues are every que
 another queue is not stranded.
 
 Only the scheduler leader calls :func:`move_due` (``scheduler/engine.py``), so one process moves at a
-time. The workers run without RQ's scheduler (``with_scheduler=False``).
+time. Our workers run without RQ's scheduler (``with_scheduler=False``); a stock ``rq worker
+--with-scheduler`` started beside them would run RQ's, so the leader also holds RQ's own per-queue
+scheduler locks (:class:`QueueLocks`, RQ's owner-checked lock scripts) and moves a queue only while it
+holds that queue's lock: RQ's scheduler then finds them taken and stands by instead of moving the same
+jobs a second time.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from redis import Redis
 from rq import Queue
 from rq.job import Job
 from rq.registry import ScheduledJobRegistry
+from rq.scheduler import RQScheduler
+from rq.scripts import ACQUIRE_OR_REFRESH_LOCK_SCRIPT, release_lock
 from rq.utils import as_text
 
 from jobs.delayed import due_at
@@ -85,3 +92,31 @@ def next_due(connection: Redis, names: list[str]) -> float | None:
         firsts = pipe.execute()
     dues = [due_at(first[0][1]) for first in firsts if first]
     return min(dues) if dues else None
+
+
+class QueueLocks:
+    """RQ's per-queue scheduler locks (``rq:scheduler-lock:<queue>``), held by ``owner`` while it leads."""
+
+    def __init__(self, connection: Redis, owner: str, ttl: float) -> None:
+        self.connection = connection
+        self.owner = owner
+        self.ttl = max(1, math.ceil(ttl))  # RQ's script takes whole seconds
+        self.held: set[str] = set()
+        self._script = connection.register_script(ACQUIRE_OR_REFRESH_LOCK_SCRIPT)
+
+    def hold(self, names: list[str]) -> list[str]:
+        """Acquire or refresh the lock of each queue (one round trip); the names we now hold."""
+        with self.connection.pipeline(transaction=False) as pipe:
+            for name in names:
+                self._script(
+                    keys=[RQScheduler.get_locking_key(name)], args=[self.owner, self.ttl], client=pipe
+                )
+            outcomes = pipe.execute()
+        self.held = {name for name, outcome in zip(names, outcomes, strict=True) if outcome}
+        return [name for name in names if name in self.held]
+
+    def release(self) -> None:
+        """Give up the locks we hold (only ours: RQ's release script checks the owner)."""
+        for name in self.held:
+            release_lock(self.connection, RQScheduler.get_locking_key(name), self.owner)
+        self.held = set()

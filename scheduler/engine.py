@@ -101,6 +101,7 @@ class Engine:
         self._last_missed_check = 0.0
         self._queues: dict[str, Queue] = {}
         self.rq_scheduler = RqSchedulerJobs(connection, self.name, settings.scheduler_lease)
+        self.queue_locks = delayed_jobs.QueueLocks(connection, self.name, settings.scheduler_lease)
         self._delayed_queues: list[str] = list(settings.queues)
 
     # --- one pass ----------------------------------------------------------------------------------
@@ -245,7 +246,8 @@ class Engine:
 
     def move_delayed_jobs(self) -> int:
         """Put due delayed jobs (RQ's registries of every queue, rq-scheduler's store) on their queues."""
-        self._delayed_queues = delayed_jobs.queue_names(self.connection)
+        known = set(self.settings.queues) | set(delayed_jobs.queue_names(self.connection))
+        self._delayed_queues = self.queue_locks.hold(sorted(known))
         now = self.clock()
         return delayed_jobs.move_due(self.connection, now, self._delayed_queues) + self.rq_scheduler.move_due(
             now
@@ -319,6 +321,7 @@ class Engine:
         """Hand leadership over at once and withdraw our liveness report."""
         try:
             self.rq_scheduler.release()
+            self.queue_locks.release()
             if self.lease.release():
                 log.info("scheduler %s released leadership", self.name)
             self.connection.hdel(keys.SCHEDULER_HEARTBEATS, self.name)

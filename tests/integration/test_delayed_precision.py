@@ -83,3 +83,24 @@ def test_plain_rq_enqueue_in_fires_at_the_end_of_its_whole_second(
     score = connection.zscore(ScheduledJobRegistry("default", connection=connection).key, job.id)
     assert score == int(intended)  # RQ truncates; we must not release it at that second's start
     assert moved_at(connection, settings, job.id) >= score + 1 >= intended
+
+
+def test_rqs_own_scheduler_stands_by_while_we_lead(connection: Redis, settings: Settings) -> None:
+    """A stock ``rq worker --with-scheduler`` beside ours: RQ's scheduler finds its locks taken."""
+    from rq.scheduler import RQScheduler
+
+    engine = Engine(connection, settings)
+    engine.tick()
+    theirs = RQScheduler(["default"], connection=connection)
+    assert theirs.acquire_locks() == set()
+    engine.shutdown()
+    assert theirs.acquire_locks() == {"default"}
+    job = Queue("default", connection=connection).enqueue_in(
+        timedelta(seconds=-3), "tests.fixtures.record_moment", "k"
+    )
+    standby = Engine(connection, settings)
+    standby.tick()  # leads, but the default queue's lock is RQ's: its jobs are left to RQ's scheduler
+    assert standby.leading and Job.fetch(job.id, connection=connection).get_status() == "scheduled"
+    theirs.release_locks()
+    standby.tick()
+    assert Job.fetch(job.id, connection=connection).get_status() == "queued"
