@@ -7,6 +7,8 @@ Signature (document for receivers): each POST carries
 - ``X-Taskyard-Signature``: ``sha256=`` + hex HMAC-SHA256 with the endpoint's secret over
   ``timestamp + "." + raw body``. Receivers recompute it, compare in constant time and reject
   timestamps older than a few minutes (replay protection).
+- ``webhook-id``, ``webhook-timestamp``, ``webhook-signature``: the same attempt signed the Standard
+  Webhooks way, which the ``standardwebhooks`` / ``svix`` libraries verify (:mod:`jobs.standard_webhooks`).
 
 Retries: each attempt is its own RQ job. A failed attempt schedules the next job after
 ``WEBHOOK_RETRY_SCHEDULE[n]`` seconds through :func:`jobs.enqueue.enqueue` (delayed jobs never start
@@ -29,6 +31,7 @@ from typing import Any
 import requests
 from redis import Redis
 
+from jobs import standard_webhooks
 from jobs.breaker import Breaker
 from jobs.crypto import cipher
 from jobs.enqueue import JobRequest, enqueue
@@ -187,6 +190,7 @@ def attempt(
                     "X-Taskyard-Delivery": delivery.id,
                     "X-Taskyard-Timestamp": str(timestamp),
                     "X-Taskyard-Signature": sign(secret, timestamp, body),
+                    **standard_webhooks.headers(secret, delivery.id, timestamp, body),
                 }
                 status_code, error = _call(post, delivery.url, body, headers, settings.webhook_timeout)
                 host_down = status_code is None or status_code >= 500 or status_code in (408, 429)

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, Field, JsonValue
+from pydantic import BaseModel, Field, JsonValue, field_validator
 
+from jobs import standard_webhooks
 from jobs.webhook_store import STATUSES
 from web.api.openapi import (
     READ_ERRORS,
@@ -25,16 +26,32 @@ EVENT_TYPE = r"^[A-Za-z0-9_.:-]{1,100}$"
 MAX_PER_PAGE = 100  # largest page one request may ask for
 
 
+def _check_secret(value: str | None) -> str | None:
+    """A ``whsec_`` secret must be the Standard Webhooks format (base64 after the prefix)."""
+    if value is not None and standard_webhooks.is_standard(value):
+        standard_webhooks.signing_key(value)  # ValueError -> a 400 naming the field
+    return value
+
+
 class EndpointCreate(Strict):
     """POST /api/v1/webhooks/endpoints. ``events``: event types, or ``["*"]`` for all."""
 
     url: str = Field(min_length=8, max_length=2048)
-    secret: str = Field(
-        min_length=16, max_length=256, description="HMAC key; stored encrypted, never returned"
+    secret: str | None = Field(
+        default=None,
+        min_length=16,
+        max_length=256,
+        description="HMAC key; stored encrypted, returned only in the 201 of a registration that omits it "
+        "(then generated as a Standard Webhooks whsec_ secret)",
     )
     events: list[str] = Field(min_length=1, max_length=100)
     active: bool = True
     description: str = Field(default="", max_length=500)
+
+    @field_validator("secret")
+    @classmethod
+    def _secret(cls, value: str | None) -> str | None:
+        return _check_secret(value)
 
 
 class EndpointUpdate(Strict):
@@ -46,6 +63,11 @@ class EndpointUpdate(Strict):
     active: bool | None = None
     description: str | None = Field(default=None, max_length=500)
 
+    @field_validator("secret")
+    @classmethod
+    def _secret(cls, value: str | None) -> str | None:
+        return _check_secret(value)
+
 
 class EndpointView(BaseModel):
     id: str
@@ -55,6 +77,14 @@ class EndpointView(BaseModel):
     description: str
     created_at: str
     updated_at: str
+
+
+class EndpointCreated(EndpointView):
+    """The 201 of a registration: the endpoint, plus the generated secret when none was given."""
+
+    secret: str | None = Field(
+        default=None, description="Only when the registration omitted it: the generated whsec_ secret"
+    )
 
 
 class EventCreate(Strict):
@@ -98,6 +128,7 @@ OPENAPI_MODELS = (
     EndpointCreate,
     EndpointUpdate,
     EndpointView,
+    EndpointCreated,
     EventCreate,
     DeliveryView,
     EventAccepted,
@@ -122,7 +153,9 @@ def openapi_paths() -> dict[str, Any]:
                 {"200": json_response(list_of(EndpointView), "Endpoints"), **errors(*READ_ERRORS)},
             ),
             "post": operation(
-                "Register a webhook endpoint", {"201": view, **errors(*WRITE_ERRORS, 409)}, EndpointCreate
+                "Register a webhook endpoint",
+                {"201": json_response(ref(EndpointCreated), "Registered"), **errors(*WRITE_ERRORS, 409)},
+                EndpointCreate,
             ),
         },
         "/api/v1/webhooks/endpoints/{endpoint_id}": {

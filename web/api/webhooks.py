@@ -10,7 +10,7 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request, url_for
 
-from jobs import webhook_delivery
+from jobs import standard_webhooks, webhook_delivery
 from jobs.crypto import EncryptionUnavailable, cipher
 from jobs.enqueue import JobRequest, enqueue
 from jobs.targets import TargetRefused, check_url
@@ -60,9 +60,11 @@ def create_endpoint() -> Response:
     body = parse_body(EndpointCreate)
     now = datetime.now(UTC).isoformat()
     store = WebhookStore(state().connection)
-    endpoint = store.create_endpoint(_check_target(body.url), body.secret, _check_events(body.events),
+    secret = body.secret or standard_webhooks.generate_secret()
+    endpoint = store.create_endpoint(_check_target(body.url), secret, _check_events(body.events),
                                      body.active, body.description, _encrypting(), now)  # fmt: skip
-    response = jsonify(endpoint.public())
+    shown = endpoint.public() if body.secret else {**endpoint.public(), "secret": secret}
+    response = jsonify(shown)
     response.status_code = 201
     response.headers["Location"] = url_for("api_v1.get_endpoint", endpoint_id=endpoint.id)
     return response
