@@ -155,3 +155,9 @@ def record_moment(key: str) -> float:
 @task("tests.default_retry")
 def default_retry() -> None:
     """A task without its own retry policy: it retries as JOB_MAX_RETRIES / JOB_RETRY_DELAY say."""
+
+
+def plain_report() -> dict[str, object]:
+    """A plain RQ function (not a task) returning what a failing handler of the scheduled-tasks note
+    returns: for plain RQ jobs that is just a result."""
+    return {"success": False, "error": "disk full"}

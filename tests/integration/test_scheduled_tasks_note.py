@@ -76,7 +76,7 @@ def test_a_job_of_a_registered_task_reporting_failure_fails_but_a_plain_rq_job_d
     """The same contract for jobs enqueued over the REST API (``return { success: false, error }``
     fails the attempt, retries included); a plain RQ job returning the same dict keeps RQ's meaning."""
     created = api.post("/api/v1/jobs", json={"task": "tests.report", "kwargs": {"success": False}})
-    plain = Queue("default", connection=connection).enqueue("tests.fixtures.report", False)
+    plain = Queue("default", connection=connection).enqueue("tests.fixtures.plain_report")
     run_worker(connection)
     job = api.get(created.get_json()["url"]).get_json()
     assert job["status"] == "failed"
