@@ -52,12 +52,18 @@ class FunctionPolicy:
 
     settings: Settings
     tasks: TaskRegistry = field(default=registry)
+    _by_path: dict[str, TaskSpec] = field(default_factory=dict, compare=False, repr=False)
+    _indexed: list[int] = field(default_factory=lambda: [0], compare=False, repr=False)  # tasks indexed
 
     def spec_for(self, name: str) -> TaskSpec | None:
         """The registered task called ``name`` or imported as ``name``, if any."""
         if name in self.tasks:
             return self.tasks.get(name)
-        return next((spec for spec in self.tasks if spec.path == name), None)
+        if self._indexed[0] != len(self.tasks):  # tasks were registered since: index them again
+            self._by_path.clear()
+            self._by_path.update((spec.path, spec) for spec in self.tasks)
+            self._indexed[0] = len(self.tasks)
+        return self._by_path.get(name)
 
     def allows(self, name: str) -> bool:
         """Whether a function (or callback) imported as ``name`` may run."""

@@ -83,6 +83,9 @@ class PreforkHorse(LeanRoundTripsMixin, RecoveryMixin, Worker):
     recycle_rss_mb = 512.0  # a horse whose RSS is above this after a job is replaced
     memory_limit_mb = 2048  # how far a horse's private memory may grow (RLIMIT_DATA); 0 = no cap
     isolated_queues: tuple[str, ...] = ()  # queues whose every job runs in a fresh horse (RQ's fork per job)
+    max_idle_time: int | None = (
+        None  # RQ's work(max_idle_time=): seconds without a job before the worker stops
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         for option in ("recycle_jobs", "recycle_rss_mb", "memory_limit_mb", "isolated_queues"):
@@ -119,6 +122,7 @@ class PreforkHorse(LeanRoundTripsMixin, RecoveryMixin, Worker):
                 log.error("worker %s: Redis unreachable while the work horse exits", self.name)
 
     def _job_loop(self, burst: bool, max_jobs: int | None, done: int) -> int:
+        idle_since = time.monotonic()
         while not self._stop_requested and os.getppid() == self._parent_pid:
             if self._prefetched is None:  # prefetching pauses while a suspension check is due
                 try:
@@ -128,7 +132,7 @@ class PreforkHorse(LeanRoundTripsMixin, RecoveryMixin, Worker):
             self._until_exit = None if max_jobs is None else max_jobs - done
             popped = self.dequeue_job_and_maintain_ttl(None if burst else BLOCK_IDLE)
             if popped is None:
-                if burst:
+                if burst or (self.max_idle_time and time.monotonic() - idle_since >= self.max_idle_time):
                     return EXIT_DONE
                 continue
             job, queue = popped
@@ -145,6 +149,7 @@ class PreforkHorse(LeanRoundTripsMixin, RecoveryMixin, Worker):
             done += 1
             self._ran += 1
             self._slot.finish(done)
+            idle_since = time.monotonic()
             if max_jobs is not None and done >= max_jobs:
                 return EXIT_DONE
             if not ok or isolated or self._recycle_due(after_this=0):

@@ -75,14 +75,16 @@ class PreforkWorker(PreforkHorse):
     def work(self, burst: bool = False, logging_level: str | None = None, *args: Any, **kwargs: Any) -> bool:
         """Register, then keep one horse running jobs until stopped (or, in burst mode, drained).
 
-        Takes RQ's ``work`` arguments; ``max_jobs`` and ``dequeue_strategy`` are honoured, and
-        ``with_scheduler`` is ignored: the scheduler process moves delayed jobs."""
+        Takes RQ's ``work`` arguments; ``max_jobs``, ``max_idle_time`` (checked every couple of seconds)
+        and ``dequeue_strategy`` are honoured, and ``with_scheduler`` is ignored: the scheduler process
+        moves delayed jobs."""
         self._dequeue_strategy = kwargs.get("dequeue_strategy") or DequeueStrategy.DEFAULT
         if self._dequeue_strategy not in tuple(DequeueStrategy):
             raise ValueError(f"unknown dequeue strategy {self._dequeue_strategy!r}")
         self._bootstrap(logging_level or "INFO")
         self._install_signal_handlers()
         max_jobs = kwargs.get("max_jobs")
+        self.max_idle_time = kwargs.get("max_idle_time")
         try:
             while True:
                 if not self._horse_pid:

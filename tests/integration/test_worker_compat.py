@@ -257,3 +257,52 @@ def test_enqueued_through_our_api_still_runs_with_a_long_id(connection: Redis, s
     job = enqueue(connection, settings, JobRequest("tests.add", args=(1, 2), job_id="a" * 300)).job
     _worker(connection, settings).work(burst=True)
     assert job.get_status() == "finished" and job.return_value() == 3
+
+
+def test_module_globals_persist_in_a_long_lived_horse(connection: Redis, redis_url: str) -> None:
+    """The documented difference from stock RQ: one horse runs both jobs, so the global counts to 2."""
+    queue = Queue("default", connection=connection)
+    jobs = [queue.enqueue("tests.plain_rq.count_calls") for _ in range(2)]
+    _worker(connection, _allowing_plain_rq(redis_url)).work(burst=True)
+    assert [job.return_value() for job in jobs] == [1, 2]
+
+
+def test_an_isolated_queue_runs_each_job_in_a_fresh_horse(connection: Redis, redis_url: str) -> None:
+    """WORKER_ISOLATED_QUEUES: RQ's fork per job for that queue, 1, 1, 1 as stock RQ gives; a shared
+    queue beside it keeps its long-lived horse."""
+    isolated, shared = Queue("legacy", connection=connection), Queue("default", connection=connection)
+    legacy_jobs, shared_jobs = [], []
+    for _ in range(3):
+        shared_jobs.append(shared.enqueue("tests.plain_rq.count_calls"))
+        legacy_jobs.append(isolated.enqueue("tests.plain_rq.count_calls"))
+    settings = load_settings(
+        {
+            **TEST_ENV,
+            "REDIS_URL": redis_url,
+            "RQ_ALLOWED_FUNCTIONS": "tests.plain_rq",
+            "WORKER_ISOLATED_QUEUES": "legacy",
+        }
+    )
+    _worker(connection, settings, queues=("legacy", "default")).work(burst=True)
+    assert [job.return_value() for job in legacy_jobs] == [1, 1, 1]
+    assert [job.return_value() for job in shared_jobs] == [1, 2, 3]
+    assert connection.llen("rq:queue:legacy:intermediate") == 0
+
+
+def test_an_untouched_large_mapping_fits_under_the_default_memory_cap(
+    connection: Redis, redis_url: str, settings: Settings
+) -> None:
+    """The cap (JOB_MEMORY_LIMIT_MB, 2048 by default) is on private memory, not address space: mapping
+    3 GB without touching it costs nothing and succeeds."""
+    assert settings.job_memory_limit_mb == 2048
+    job = Queue("default", connection=connection).enqueue("tests.plain_rq.map_untouched", 3)
+    _worker(connection, _allowing_plain_rq(redis_url)).work(burst=True)
+    assert job.get_status() == "finished", failure_reason(connection, job.id)
+    assert job.return_value() == 3 << 30
+
+
+@pytest.mark.timeout(60)
+def test_max_idle_time_stops_an_idle_worker(connection: Redis, settings: Settings) -> None:
+    job = Queue("default", connection=connection).enqueue("tests.fixtures.add", 2, 2)
+    assert _worker(connection, settings).work(max_idle_time=1) is True
+    assert job.return_value() == 4

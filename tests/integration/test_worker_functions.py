@@ -126,3 +126,10 @@ def test_the_simple_worker_applies_the_same_rules(connection: Redis, settings: S
     TaskyardSimpleWorker([queue], connection=connection, settings=settings).work(burst=True)
     assert named.return_value() == {"y": 2}
     assert "FunctionRefused" in failure_reason(connection, refused.id)
+
+
+def test_the_admitted_runner_is_the_schedulers() -> None:
+    from jobs.admission import RUNNER
+    from scheduler.runner import RUNNER as SCHEDULER_RUNNER
+
+    assert RUNNER == SCHEDULER_RUNNER
