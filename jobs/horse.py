@@ -137,7 +137,7 @@ class PreforkHorse(LeanRoundTripsMixin, RecoveryMixin, Worker):
                 continue
             job, queue = popped
             isolated = queue.name in self.isolated_queues
-            if isolated and self._ran:  # this job needs a horse that has run nothing: hand it back
+            if isolated and self._ran and self._pop_script is not None:  # needs a fresh horse: hand it back
                 self._prefetched = (queue.key, job.id, {})
                 return 0
             try:
