@@ -1,0 +1,137 @@
+"""The job console in real headless Chromium against the Procfile's processes (web, worker, scheduler):
+every page fits a phone and a laptop and answers HTML to a navigation; a person finds why a job failed
+and retries it; a viewer sees the same and can change nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import requests
+
+from tests.conftest import ADMIN_TOKEN
+from tests.e2e.test_browser import CHROMIUM, PAGES, platform  # noqa: F401  (platform is a fixture)
+
+pytestmark = [pytest.mark.slow]
+VIEWPORTS = ({"width": 1280, "height": 800}, {"width": 390, "height": 844})
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
+
+
+def _api(base: str, method: str, path: str, token: str = ADMIN_TOKEN, **kw: Any) -> Any:
+    response = requests.request(
+        method, base + path, headers={"Authorization": f"Bearer {token}"}, timeout=30, **kw
+    )
+    assert response.status_code < 400, response.text
+    return response.json()
+
+
+def _wait_for_status(base: str, job_id: str, status: str) -> None:
+    import time
+
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if _api(base, "GET", f"/api/v1/jobs/{job_id}")["status"] == status:
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"job {job_id} did not become {status}")
+
+
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+def _login(browser: Any, base: str, token: str, viewport: dict[str, int] | None = None) -> Any:
+    from playwright.sync_api import expect
+
+    page = browser.new_page(viewport=viewport or VIEWPORTS[0])
+    page.set_default_timeout(20_000)
+    page.goto(base + "/login")
+    page.fill("input[name=token]", token)
+    page.click("button[type=submit]")
+    expect(page).to_have_url(base + "/dashboard/")
+    page.on("dialog", lambda dialog: dialog.accept())  # destructive buttons ask first: say yes
+    return page
+
+
+def _viewer_token(base: str) -> str:
+    return str(_api(base, "POST", "/api/v1/tokens", json={"name": "viewer", "role": "viewer"})["token"])
+
+
+def test_every_page_fits_both_screens_and_answers_html(platform: str, browser: Any) -> None:  # noqa: F811
+    failed = _api(
+        platform, "POST", "/api/v1/jobs", json={"task": "tests.fail", "kwargs": {"message": "x" * 300}}
+    )
+    _wait_for_status(platform, failed["id"], "failed")
+    pages = [
+        *PAGES,
+        "/dashboard/jobs",
+        "/dashboard/jobs?status=failed",
+        f"/dashboard/jobs/{failed['id']}",
+        "/dashboard/jobs/no-such-job",  # 404
+        "/dashboard/jobs?status=lost",  # 400
+        "/dashboard/nowhere",  # 404 outside any page
+    ]
+    for viewport in VIEWPORTS:
+        page = _login(browser, platform, ADMIN_TOKEN, viewport)
+        for path in pages:
+            response = page.goto(platform + path)
+            assert response is not None
+            assert response.headers["content-type"].startswith("text/html"), f"{path}: {response.headers}"
+            page.wait_for_load_state("load")
+            width = page.evaluate("document.documentElement.scrollWidth")
+            inner = page.evaluate("window.innerWidth")
+            assert width <= inner, f"{path} at {viewport['width']} px scrolls sideways ({width} > {inner})"
+        page.close()
+
+
+def _find_and_retry(page: Any, base: str, job_id: str, admin: bool) -> None:
+    from playwright.sync_api import expect
+
+    page.goto(base + "/dashboard/")
+    page.goto(base + "/dashboard/jobs")
+    page.select_option("select[name=status]", "failed")
+    page.fill("input[name=task]", "tests.fail")
+    page.click("button:text('Search')")
+    expect(page).to_have_url(
+        f"{base}/dashboard/jobs?status=failed&queue=&task=tests.fail&scheduled_task=&id_prefix=&enqueued_after=&enqueued_before=&ended_after=&ended_before="
+    )
+    page.click(f'tr[data-job="{job_id}"] a')
+    expect(page.locator('[data-field="error"]')).to_have_text("ValueError: <b>disk full</b>")
+    expect(page.locator('[data-field="traceback"]')).to_contain_text("Traceback (most recent call last)")
+    expect(page.locator('[data-field="kwargs"]')).to_contain_text('"message": "<b>disk full</b>"')
+    expect(page.locator('tr[data-attempt="1"]')).to_contain_text("failed")
+    if not admin:
+        assert page.locator("main button").count() == 0
+        return
+    page.click("button:text('Retry')")
+    expect(page.locator(".flash")).to_contain_text(f"job {job_id} is back on queue default")
+    # the worker runs it again and it fails again: the page refreshes itself to show a second attempt
+    expect(page.locator('tr[data-attempt="2"]')).to_be_visible(timeout=30_000)
+
+
+def test_find_why_a_job_failed_and_retry_it(platform: str, browser: Any) -> None:  # noqa: F811
+    job = _api(
+        platform,
+        "POST",
+        "/api/v1/jobs",
+        json={"task": "tests.fail", "kwargs": {"message": "<b>disk full</b>"}},
+    )
+    _wait_for_status(platform, job["id"], "failed")
+    viewer = _login(browser, platform, _viewer_token(platform))
+    _find_and_retry(viewer, platform, job["id"], admin=False)
+    response = viewer.request.post(
+        platform + f"/dashboard/jobs/{job['id']}/retry", headers={"Origin": platform}
+    )
+    assert response.status == 403
+    assert _api(platform, "GET", f"/api/v1/jobs/{job['id']}")["status"] == "failed"
+    admin = _login(browser, platform, ADMIN_TOKEN)
+    _find_and_retry(admin, platform, job["id"], admin=True)
