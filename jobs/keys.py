@@ -32,6 +32,7 @@ BEARER_FAILURES = PREFIX + "bearer-failures:{address}"  # counter with TTL: wron
 BEARER_BLOCK = PREFIX + "bearer-block:{address}"  # string with TTL: that address waits until it expires
 METRICS_JOBS = PREFIX + "metrics:jobs"  # hash: "event\ttask\tqueue" -> count (enqueued, started, ...)
 METRICS_DURATION = PREFIX + "metrics:duration"  # hash: "task\tqueue\tbucket|sum|count" -> histogram parts
+METRICS_WEBHOOKS = PREFIX + "metrics:webhooks"  # hash: attempt outcome (delivered, retried, failed) -> count
 ALERT_FAILURES = PREFIX + "alert:failures:{task}:{window}"  # counter with TTL: a task's failures, one window
 ALERT_FIRED = PREFIX + "alert:fired:{rule}:{subject}:{window}"  # SET NX with TTL: alert sent this window
 ALERT_RECENT = PREFIX + "alert:recent"  # list: the latest alerts sent (JSON), newest first, capped

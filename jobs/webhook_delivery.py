@@ -31,7 +31,7 @@ from typing import Any
 import requests
 from redis import Redis
 
-from jobs import standard_webhooks
+from jobs import standard_webhooks, webhook_metrics
 from jobs.breaker import Breaker
 from jobs.crypto import cipher
 from jobs.enqueue import JobRequest, enqueue
@@ -211,6 +211,7 @@ def attempt(
             store.save_delivery(
                 delivery, status="delivered", delivered_at=started_at, next_attempt_at=None, **common
             )
+            webhook_metrics.count_attempt(connection, "delivered")
             return {
                 "delivery_id": delivery.id,
                 "status": "delivered",
@@ -224,7 +225,9 @@ def attempt(
             updated = schedule_attempt(
                 connection, settings, delivery, delay, store, status="retrying", **common
             )
+            webhook_metrics.count_attempt(connection, "retried")
             return {"delivery_id": delivery.id, "status": "retrying", "attempts": number, "error": error,
                     "next_attempt_at": updated.next_attempt_at}  # fmt: skip
         store.save_delivery(delivery, status="failed", next_attempt_at=None, **common)
+        webhook_metrics.count_attempt(connection, "failed")
     raise DeliveryFailed(f"delivery {delivery.id} failed after {number} attempts: {error}")

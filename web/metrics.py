@@ -32,6 +32,7 @@ from web.auth import bearer_secret, check_secret
 from web.errors import ApiError
 from web.extension import state
 from web.queries import queue_counts, scheduler_heartbeats, worker_heartbeats
+from web.webhook_metrics import webhook_families
 
 EXTENSION = "taskyard_metrics"
 BREAKER_STATES = {CLOSED: 0, HALF_OPEN: 1, OPEN: 2}
@@ -60,6 +61,7 @@ class TaskyardCollector(Collector):
         yield from self._queues()
         yield from self._liveness()
         yield self._breakers()
+        yield from webhook_families(self.connection)
 
     def _job_counters(self) -> Iterator[Metric]:
         families = {
