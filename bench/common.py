@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from tempfile import TemporaryDirectory
 
-from jobs.redis_server import RedisServer, free_port
+from jobs.redis_server import RedisServer, embedded_server, free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "bench-admin-token-0123456789"  # the admin token of the web process the benchmarks start
@@ -23,7 +23,10 @@ TOKEN = "bench-admin-token-0123456789"  # the admin token of the web process the
 @contextmanager
 def private_redis() -> Iterator[RedisServer]:
     """A fresh redis-server on a free port for one benchmark run."""
-    with TemporaryDirectory() as data, RedisServer(free_port(), Path(data)) as server:
+    with (
+        TemporaryDirectory() as data,
+        RedisServer(free_port(), Path(data), binary=embedded_server()) as server,
+    ):
         yield server
 
 

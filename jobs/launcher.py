@@ -1,11 +1,15 @@
 """`make run`: bring up the whole platform on one machine, Redis included.
 
-1. Load ``.env``; when ``ADMIN_TOKEN`` (or ``SECRET_KEY``) is unset, generate one, keep it in ``.env``
-   (git-ignored) and print the admin token once.
-2. If nothing answers at ``REDIS_URL`` and it names this machine, start a redis-server there with
-   append-only persistence in ``.run/redis`` (a remote URL that does not answer is an error).
-3. Run every Procfile process with honcho in the foreground. Ctrl-C or SIGTERM stops honcho (which
-   stops its processes) and then the Redis we started; nothing is left behind.
+1. Load ``.env``; when ``ADMIN_TOKEN``, ``SECRET_KEY`` or ``LOCAL_REDIS_PASSWORD`` is unset, generate
+   it, keep it in ``.env`` (git-ignored, mode 0600) and print the admin token once.
+2. If nothing answers at ``REDIS_URL`` and it names this machine, start a server there (see
+   :mod:`jobs.redis_server` for which binary) with append-only persistence in ``.run/redis`` (``.run``
+   is mode 0700: the AOF holds job arguments and session ids) and ``LOCAL_REDIS_PASSWORD`` as its
+   password, which goes into the ``REDIS_URL`` the processes get. A remote URL that does not answer is
+   an error; so is a server older than :data:`jobs.server_version.MIN_SERVER_VERSION`.
+3. Refuse a ``PORT`` already in use with one line, print where to open the console and how to log in,
+   then run every Procfile process with honcho in the foreground. Ctrl-C or SIGTERM stops honcho
+   (which stops its processes) and then the server we started; nothing is left behind.
 """
 
 from __future__ import annotations
@@ -13,15 +17,18 @@ from __future__ import annotations
 import os
 import secrets
 import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
 from types import FrameType
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from dotenv import dotenv_values
 
+from jobs.connection import connect_url
 from jobs.redis_server import RedisServer, RedisUnavailable, answers
+from jobs.server_version import server_problem
 from jobs.settings import load_or_exit
 
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
@@ -33,7 +40,7 @@ def ensure_secrets(env_file: Path, environ: dict[str, str]) -> None:
     for key, value in stored.items():
         environ.setdefault(key, value)
     generated: dict[str, str] = {}
-    for key in ("ADMIN_TOKEN", "SECRET_KEY"):
+    for key in ("ADMIN_TOKEN", "SECRET_KEY", "LOCAL_REDIS_PASSWORD"):
         if not environ.get(key):
             generated[key] = environ[key] = secrets.token_urlsafe(32)
     if generated:
@@ -45,15 +52,42 @@ def ensure_secrets(env_file: Path, environ: dict[str, str]) -> None:
         print(f"taskyard: generated ADMIN_TOKEN={generated['ADMIN_TOKEN']} (kept in {env_file})", flush=True)
 
 
-def ensure_redis(url: str, data_dir: Path) -> RedisServer | None:
-    """Return a RedisServer we started, or None when one already answers at ``url``."""
-    if answers(url):
-        return None
+def with_password(url: str, password: str) -> str:
+    """``url`` with ``password`` as its credentials (a local redis:// URL without any)."""
     parts = urlsplit(url)
-    if parts.scheme != "redis" or parts.hostname not in LOCAL_HOSTS:
+    netloc = f":{password}@{parts.netloc.rsplit('@', 1)[-1]}"
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
+def ensure_redis(url: str, data_dir: Path, password: str) -> tuple[str, RedisServer | None]:
+    """The URL the processes should use, and the server we started (None when one already answered).
+
+    A local URL without credentials gets ``password``: the server we start requires it, and one we
+    started earlier (still running after a killed launcher) answers only with it."""
+    parts = urlsplit(url)
+    local = parts.scheme == "redis" and parts.hostname in LOCAL_HOSTS
+    guarded = with_password(url, password) if local and not parts.password else url
+    for candidate in dict.fromkeys((url, guarded)):
+        if answers(candidate):
+            return candidate, None
+    if not local:
         raise RedisUnavailable(f"nothing answers at REDIS_URL={url} and it is not a local redis:// URL")
     print(f"taskyard: no Redis at {url}; starting one (data in {data_dir})", flush=True)
-    return RedisServer(parts.port or 6379, data_dir, appendonly=True).start()
+    data_dir.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    data_dir.parent.chmod(0o700)
+    server = RedisServer(parts.port or 6379, data_dir, appendonly=True, password=parts.password or password)
+    return guarded, server.start()
+
+
+def port_in_use(port: int) -> bool:
+    """True when something already listens on ``port`` (the web process binds 0.0.0.0:port)."""
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("0.0.0.0", port))
+        except OSError:
+            return True
+    return False
 
 
 def main() -> int:
@@ -65,11 +99,32 @@ def main() -> int:
     environ["PATH"] = os.pathsep.join([os.path.dirname(sys.executable), environ.get("PATH", "")])
     ensure_secrets(root / ".env", environ)
     settings = load_or_exit(environ)
+    if port_in_use(settings.port):
+        print(
+            f"taskyard: port {settings.port} is already in use; stop what uses it or set PORT",
+            file=sys.stderr,
+        )
+        return 1
     try:
-        server = ensure_redis(settings.redis_url, root / ".run" / "redis")
+        url, server = ensure_redis(
+            settings.redis_url, root / ".run" / "redis", environ["LOCAL_REDIS_PASSWORD"]
+        )
     except RedisUnavailable as error:
         print(f"taskyard: {error}", file=sys.stderr)
         return 1
+    environ["REDIS_URL"] = url
+    client = connect_url(url)
+    problem = server_problem(client)
+    client.close()
+    if problem:
+        print(f"taskyard: {problem}", file=sys.stderr)
+        if server is not None:
+            server.stop()
+        return 2
+    print(
+        f"taskyard: open http://127.0.0.1:{settings.port}/ — log in with ADMIN_TOKEN from {root / '.env'}",
+        flush=True,
+    )
     honcho = subprocess.Popen(
         [
             sys.executable,

@@ -36,6 +36,7 @@ from jobs.logs import setup_logging
 from jobs.outcome import ReportedFailureMixin
 from jobs.prefork import PreforkWorker, prefork_options
 from jobs.registry import load_tasks
+from jobs.server_version import exit_if_too_old
 from jobs.settings import Settings, load_or_exit, load_settings
 
 log = logging.getLogger("taskyard.worker")
@@ -192,6 +193,7 @@ def main() -> None:
     settings = load_or_exit()
     setup_logging(settings)
     load_tasks(settings.task_modules)
+    exit_if_too_old(connect(settings))
     pool = build_pool(settings)
     log.info("worker pool: %d workers on queues %s", settings.job_concurrency, ",".join(settings.queues))
     pool.start(burst=False, logging_level=settings.log_level)

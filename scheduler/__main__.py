@@ -10,6 +10,7 @@ from types import FrameType
 from jobs.connection import connect
 from jobs.logs import setup_logging
 from jobs.registry import load_tasks
+from jobs.server_version import exit_if_too_old
 from jobs.settings import load_or_exit
 from scheduler.engine import Engine
 
@@ -26,7 +27,9 @@ def main() -> None:
 
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
-    engine = Engine(connect(settings), settings)
+    connection = connect(settings)
+    exit_if_too_old(connection)
+    engine = Engine(connection, settings)
     logging.getLogger("taskyard.scheduler").info("scheduler %s started", engine.name)
     engine.run(stop)
 

@@ -15,7 +15,7 @@ from rq import Queue
 
 from jobs.connection import connect_url
 from jobs.failures import EXCEPTION_HANDLERS
-from jobs.redis_server import RedisServer, free_port
+from jobs.redis_server import RedisServer, embedded_server, free_port
 from jobs.registry import load_tasks
 from jobs.settings import Settings, load_settings
 from jobs.worker import TaskyardSimpleWorker
@@ -37,7 +37,7 @@ load_tasks(("tests.fixtures",))
 @pytest.fixture(scope="session")
 def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
     """A real redis-server for the whole session, on a free port, stopped at the end."""
-    server = RedisServer(free_port(), tmp_path_factory.mktemp("redis")).start()
+    server = RedisServer(free_port(), tmp_path_factory.mktemp("redis"), binary=embedded_server()).start()
     yield server
     server.stop()
 

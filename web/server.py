@@ -9,7 +9,9 @@ from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
+from jobs.connection import connect
 from jobs.logs import setup_logging
+from jobs.server_version import exit_if_too_old
 from jobs.settings import Settings, load_or_exit
 from web import create_app
 
@@ -31,6 +33,9 @@ class WebServer(BaseApplication):
             "graceful_timeout": 20,
             "accesslog": None,
             "loglevel": self.settings.log_level.lower(),
+            # gunicorn 27's control socket defaults to ~/.gunicorn/gunicorn.ctl, one path shared by
+            # every instance on the machine; we don't use it.
+            "control_socket_disable": True,
         }
         for key, value in options.items():
             self.cfg.set(key, value)
@@ -42,6 +47,9 @@ class WebServer(BaseApplication):
 def main() -> None:
     settings = load_or_exit()
     setup_logging(settings)
+    connection = connect(settings)
+    exit_if_too_old(connection)
+    connection.close()
     WebServer(settings).run()
 
 

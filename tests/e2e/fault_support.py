@@ -6,8 +6,7 @@ import os
 import signal
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TypeVar
@@ -15,8 +14,11 @@ from typing import TypeVar
 from redis import Redis
 from rq.job import Job
 
-from jobs.redis_server import RedisServer, free_port
+from jobs.redis_server import RedisServer, embedded_server, free_port
 from tests.conftest import TEST_ENV
+from tests.waiting import wait_for
+
+__all__ = ["Proc", "private_redis", "wait_for"]
 
 ROOT = Path(__file__).resolve().parents[2]
 T = TypeVar("T")
@@ -24,10 +26,13 @@ T = TypeVar("T")
 
 @contextmanager
 def private_redis(
-    data_dir: Path, *, appendonly: bool = False, extra: tuple[str, ...] = ()
+    data_dir: Path, *, appendonly: bool = False, extra: tuple[str, ...] = (), binary: str | None = None
 ) -> Iterator[RedisServer]:
-    """A redis-server of this test's own, with its data in ``data_dir``."""
-    server = RedisServer(free_port(), data_dir, appendonly=appendonly, extra_args=extra).start()
+    """A server of this test's own, with its data in ``data_dir``: the embedded one `make run` starts on
+    a fresh machine, unless ``binary`` names another."""
+    server = RedisServer(
+        free_port(), data_dir, appendonly=appendonly, extra_args=extra, binary=binary or embedded_server()
+    ).start()
     try:
         yield server
     finally:
@@ -99,18 +104,6 @@ class Proc:
 
     def output(self) -> str:
         return self.log.read_text(errors="replace")
-
-
-def wait_for(predicate: Callable[[], T], timeout: float, what: str, every: float = 0.05) -> T:
-    """Poll ``predicate`` until it returns something truthy; fail naming ``what`` after ``timeout``."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(every)
 
 
 def statuses(connection: Redis, ids: list[str]) -> list[str]:

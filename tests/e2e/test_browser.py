@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,8 +16,9 @@ import requests
 from jobs.redis_server import free_port
 from jobs.settings import Settings
 from tests.conftest import ADMIN_TOKEN
+from tests.tools import require_chromium
+from tests.waiting import wait_for
 
-CHROMIUM = "/usr/bin/chromium"
 ROOT = Path(__file__).resolve().parents[2]
 PAGES = (
     "/dashboard/",
@@ -31,28 +31,22 @@ PAGES = (
     "/admin/queues/0/view/workers",
 )
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(
-        not os.path.exists(CHROMIUM), reason=f"Debian's chromium is not installed at {CHROMIUM}"
-    ),
-]
+pytestmark = pytest.mark.slow
 
 
 def _start(module: str, env: dict[str, str]) -> subprocess.Popen[bytes]:
     return subprocess.Popen([sys.executable, "-m", module], env=env, cwd=ROOT)
 
 
-def _wait_until_up(url: str, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(url, timeout=1).status_code in (200, 503):
-                return
-        except requests.ConnectionError:
-            pass
-        time.sleep(0.1)
-    raise AssertionError(f"{url} did not answer within {timeout} s")
+def _answers(url: str) -> bool:
+    try:
+        return requests.get(url, timeout=2).status_code in (200, 503)
+    except requests.RequestException:  # not listening yet, or too busy to answer in time
+        return False
+
+
+def _wait_until_up(url: str, timeout: float = 60.0) -> None:
+    wait_for(lambda: _answers(url), timeout, f"{url} to answer")
 
 
 @pytest.fixture
@@ -92,7 +86,7 @@ def test_login_schedule_pause_rq_dashboard_logout(platform: str) -> None:
 
     with sync_playwright() as p:
         browser = p.chromium.launch(
-            executable_path=CHROMIUM,
+            executable_path=require_chromium(),
             headless=True,
             args=[
                 "--no-sandbox",

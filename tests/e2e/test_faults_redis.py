@@ -21,7 +21,7 @@ from rq.job import Job
 from jobs import keys
 from jobs.connection import connect_url
 from jobs.enqueue import JobRequest, enqueue
-from jobs.redis_server import RedisServer, free_port
+from jobs.redis_server import RedisServer, embedded_server, free_port
 from jobs.settings import load_settings
 from tests.conftest import ADMIN_TOKEN, TEST_ENV, run_worker
 from tests.e2e.fault_support import Proc, statuses, wait_for
@@ -66,7 +66,7 @@ def _pool_workers(proc: Proc) -> set[int]:
 def test_a_redis_restart_loses_nothing_and_every_process_reconnects(tmp_path: Path) -> None:
     data = tmp_path / "redis"
     port = free_port()
-    server = RedisServer(port, data, appendonly=True).start()
+    server = RedisServer(port, data, appendonly=True, binary=embedded_server()).start()
     url = server.url
     web_port = free_port()
     logs = tmp_path / "logs"
@@ -147,7 +147,7 @@ def test_a_redis_restart_loses_nothing_and_every_process_reconnects(tmp_path: Pa
         time.sleep(max(0.0, DOWN_FOR - (time.monotonic() - down_at)))  # Redis stays down a while
         assert all(p.popen.poll() is None for p in procs), "a process died while Redis was down"
 
-        server = RedisServer(port, data, appendonly=True).start()
+        server = RedisServer(port, data, appendonly=True, binary=embedded_server()).start()
         connection = connect_url(url)
         wait_for(api.up, 15, "the web process to recover by itself")
 
@@ -230,7 +230,7 @@ def _fill(connection: Redis) -> int:
 
 def test_a_full_redis_refuses_new_work_and_keeps_what_it_holds(tmp_path: Path) -> None:
     extra = ("--maxmemory", str(MAXMEMORY), "--maxmemory-policy", "noeviction")
-    server = RedisServer(free_port(), tmp_path / "redis", extra_args=extra).start()
+    server = RedisServer(free_port(), tmp_path / "redis", extra_args=extra, binary=embedded_server()).start()
     try:
         connection = connect_url(server.url)
         settings = load_settings({**TEST_ENV, "REDIS_URL": server.url})
@@ -311,7 +311,7 @@ def test_processes_started_while_redis_is_down_wait_for_it(tmp_path: Path) -> No
         time.sleep(DOWN_FOR)  # nothing to poll: Redis is not there yet
         pool_workers = _pool_workers(worker)
         assert pool_workers, worker.output()
-        server = RedisServer(port, tmp_path / "redis").start()
+        server = RedisServer(port, tmp_path / "redis", binary=embedded_server()).start()
         connection = connect_url(url)
         settings = load_settings({**TEST_ENV, "REDIS_URL": url})
         job = enqueue(connection, settings, JobRequest("tests.add", kwargs={"a": 2, "b": 3}))
@@ -332,7 +332,7 @@ def test_a_full_redis_does_not_crash_the_worker_or_the_scheduler(tmp_path: Path)
     """One worker pool runs when Redis fills up, another starts while it is full: both wait, neither
     crash-loops, and both run jobs once there is room again."""
     extra = ("--maxmemory", str(MAXMEMORY), "--maxmemory-policy", "noeviction")
-    server = RedisServer(free_port(), tmp_path / "redis", extra_args=extra).start()
+    server = RedisServer(free_port(), tmp_path / "redis", extra_args=extra, binary=embedded_server()).start()
     env = {"SCHEDULER_LEASE": "1", "JOB_CONCURRENCY": "1", "JOB_ABANDON_AFTER": "2"}
     running = Proc("jobs.worker", server.url, tmp_path / "running.log", **env)
     scheduler = Proc("scheduler", server.url, tmp_path / "scheduler.log", **env)

@@ -16,10 +16,11 @@ from redis.exceptions import RedisError, ResponseError
 
 from jobs.connection import connect_url
 from jobs.launcher import ensure_redis
-from jobs.redis_server import RedisUnavailable, answers, find_redis_server, free_port
+from jobs.redis_server import RedisUnavailable, answers, free_port
 from jobs.settings import load_settings
 from tests.conftest import ADMIN_TOKEN, TEST_ENV
 from tests.e2e.fault_support import Proc, private_redis, wait_for
+from tests.tools import require, require_system_redis
 from web import create_app
 
 pytestmark = pytest.mark.slow
@@ -51,7 +52,7 @@ def tls_redis(folder: Path) -> Iterator[str]:
     )  # fmt: skip
     port = free_port()
     args = [
-        find_redis_server(), "--port", "0", "--tls-port", str(port), "--bind", "127.0.0.1",
+        require_system_redis(), "--port", "0", "--tls-port", str(port), "--bind", "127.0.0.1",
         "--tls-cert-file", str(cert), "--tls-key-file", str(key), "--tls-ca-cert-file", str(cert),
         "--tls-auth-clients", "no", "--save", "", "--appendonly", "no", "--dir", str(folder),
     ]  # fmt: skip
@@ -61,7 +62,9 @@ def tls_redis(folder: Path) -> Iterator[str]:
         if process.poll() is not None:
             log = (folder / "redis.log").read_text(errors="replace")
             if "tls" in log.lower():  # a build without TLS refuses the tls-* directives
-                pytest.skip(f"no TLS-capable redis-server ({find_redis_server()}): {log.strip()[-200:]}")
+                require(
+                    False, f"no TLS-capable redis-server ({require_system_redis()}): {log.strip()[-200:]}"
+                )
             raise AssertionError(f"the TLS redis-server exited: {log[-2000:]}")
         yield url
 
@@ -77,7 +80,7 @@ def sentinel(folder: Path, master_port: int) -> Iterator[int]:
         f"sentinel monitor mymaster 127.0.0.1 {master_port} 1\n"
         "sentinel down-after-milliseconds mymaster 1000\nsentinel failover-timeout mymaster 5000\n"
     )
-    with _process([find_redis_server(), str(config), "--sentinel"], folder / "sentinel.log"):
+    with _process([require_system_redis(), str(config), "--sentinel"], folder / "sentinel.log"):
         probe = Redis(port=port, socket_timeout=0.5, socket_connect_timeout=0.5)
         wait_for(lambda: _master_of(probe), 10, "the sentinel to know its master")
         yield port
@@ -150,8 +153,7 @@ def api_and_worker(url: str, log: Path) -> Iterator[Callable[[int], dict]]:
 
 
 def test_rediss_url_enqueues_and_runs_over_tls(tmp_path: Path) -> None:
-    if shutil.which("openssl") is None:
-        pytest.skip("no openssl to make a self-signed certificate")
+    require(shutil.which("openssl") is not None, "no openssl to make a self-signed certificate")
     with tls_redis(tmp_path / "tls") as url:
         plain = url.replace("rediss://", "redis://").split("?")[0]
         assert not answers(plain, timeout=0.5), "the server must speak TLS only"
@@ -160,16 +162,16 @@ def test_rediss_url_enqueues_and_runs_over_tls(tmp_path: Path) -> None:
         insecure = url.split("?")[0] + "?ssl_cert_reqs=none"  # the README's form for self-signed certificates
         assert answers(insecure)
         # The launcher never starts a local Redis for a rediss:// URL: it uses the one that answers.
-        assert ensure_redis(url, tmp_path / "unused") is None
+        assert ensure_redis(url, tmp_path / "unused", "pw") == (url, None)
     with pytest.raises(RedisUnavailable, match="not a local redis://"):
-        ensure_redis(url, tmp_path / "unused")
+        ensure_redis(url, tmp_path / "unused", "pw")
     assert not (tmp_path / "unused").exists()
 
 
 def test_sentinel_url_enqueues_runs_and_follows_a_fail_over(tmp_path: Path) -> None:
     with (
-        private_redis(tmp_path / "master") as master,
-        private_redis(tmp_path / "replica") as replica,
+        private_redis(tmp_path / "master", binary=require_system_redis()) as master,
+        private_redis(tmp_path / "replica", binary=require_system_redis()) as replica,
     ):
         replica_client = connect_url(replica.url)
         replica_client.replicaof("127.0.0.1", master.port)
@@ -185,7 +187,7 @@ def test_sentinel_url_enqueues_runs_and_follows_a_fail_over(tmp_path: Path) -> N
             url = f"redis+sentinel://127.0.0.1:{sentinel_port}/mymaster/0"
             assert run(1)["result"] == 2
             assert connect_url(master.url).dbsize() > 0  # it went to the master Sentinel named
-            assert ensure_redis(url, tmp_path / "unused") is None
+            assert ensure_redis(url, tmp_path / "unused", "pw") == (url, None)
 
             # Fail-over while the API and the worker run: the replica becomes the master, and both follow
             # it through the same URL without a restart.
@@ -207,4 +209,4 @@ def test_sentinel_url_enqueues_runs_and_follows_a_fail_over(tmp_path: Path) -> N
         replica_client.close()
         assert not (tmp_path / "unused").exists()
     with pytest.raises(RedisUnavailable, match="not a local redis://"):
-        ensure_redis(url, tmp_path / "unused")
+        ensure_redis(url, tmp_path / "unused", "pw")

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from jobs.connection import connect_url
-from jobs.redis_server import RedisServer, free_port
+from jobs.redis_server import RedisServer, embedded_server, free_port
 from jobs.settings import load_settings
 from scheduler.engine import Engine
 from scheduler.executions import ExecutionLog
@@ -18,7 +18,7 @@ from tests.conftest import TEST_ENV
 
 def test_tasks_survive_a_redis_restart(tmp_path: Path) -> None:
     port = free_port()
-    server = RedisServer(port, tmp_path, appendonly=True).start()
+    server = RedisServer(port, tmp_path, appendonly=True, binary=embedded_server()).start()
     try:
         connection = connect_url(server.url)
         store = TaskStore(connection)
@@ -32,7 +32,7 @@ def test_tasks_survive_a_redis_restart(tmp_path: Path) -> None:
         ExecutionLog(connection).record(nightly.id, {"id": "e1", "startTime": 1, "status": "completed"})
         connection.close()
         server.stop()  # SIGTERM: Redis flushes the append-only file
-        server = RedisServer(port, tmp_path, appendonly=True).start()
+        server = RedisServer(port, tmp_path, appendonly=True, binary=embedded_server()).start()
         connection = connect_url(server.url)
         store = TaskStore(connection)
         assert {t.definition.name: t.status for t in store.page(1, 10)[0]} == {

@@ -1,0 +1,41 @@
+"""Tests that need a tool the machine may lack (Chromium, a TLS-capable redis-server, openssl).
+
+On a developer's machine a missing tool skips the test, saying why. In CI (``CI=true``) it fails
+instead: `make test` installs these tools, so a missing one there is a broken setup, not a reason to
+report green with part of the suite unrun.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def require(available: bool, reason: str) -> None:
+    """Skip (locally) or fail (in CI) the calling test when ``available`` is false."""
+    if available:
+        return
+    if in_ci():
+        pytest.fail(f"{reason} (CI=true: a missing tool fails the run)", pytrace=False)
+    pytest.skip(reason)
+
+
+def require_chromium() -> str:
+    require(os.path.exists(CHROMIUM), f"Debian's chromium is not installed at {CHROMIUM}")
+    return CHROMIUM
+
+
+def require_system_redis() -> str:
+    """Debian's redis-server (TLS and Sentinel support), which `make test` installs."""
+    path = shutil.which("redis-server")
+    require(path is not None, "no system redis-server on PATH (Debian's, with TLS and Sentinel)")
+    assert path is not None
+    return path
