@@ -40,6 +40,7 @@ DEFAULT_ADMIN_TOKEN: str | None = None  # bootstrap admin bearer token (16+ char
 DEFAULT_SECRET_KEY: str | None = None  # signs browser sessions, derives ENCRYPTION_KEY; make run makes one
 DEFAULT_SESSION_LIFETIME = 8 * 3600  # seconds a browser login lasts
 DEFAULT_TRUSTED_PROXIES = 0  # proxies in front of web whose X-Forwarded-For is trusted (Heroku: 1)
+DEFAULT_ADMIN_PATHS_ADMIN_ONLY = False  # true: all of /admin/ (scheduled tasks, rq-dashboard) is admin-only
 DEFAULT_MAX_BODY_BYTES = 1_048_576  # largest request body the API accepts (413 above)
 DEFAULT_IDEMPOTENCY_TTL = 24 * 3600  # seconds an Idempotency-Key's first response is replayed
 
@@ -180,6 +181,7 @@ class Settings:
     health_samples: int = DEFAULT_HEALTH_SAMPLES
     session_lifetime: int = DEFAULT_SESSION_LIFETIME
     trusted_proxies: int = DEFAULT_TRUSTED_PROXIES
+    admin_paths_admin_only: bool = DEFAULT_ADMIN_PATHS_ADMIN_ONLY
     metrics_token: str | None = DEFAULT_METRICS_TOKEN
     metrics_allow_ips: tuple[str, ...] = DEFAULT_METRICS_ALLOW_IPS
     alert_webhook_url: str | None = DEFAULT_ALERT_WEBHOOK_URL
@@ -482,6 +484,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         **_builtin_job_settings(env),  # type: ignore[arg-type]
         session_lifetime=_int(env, "SESSION_LIFETIME", DEFAULT_SESSION_LIFETIME, minimum=60),
         trusted_proxies=_int(env, "TRUSTED_PROXIES", DEFAULT_TRUSTED_PROXIES),
+        admin_paths_admin_only=_bool(env, "ADMIN_PATHS_ADMIN_ONLY", DEFAULT_ADMIN_PATHS_ADMIN_ONLY),
         metrics_token=metrics_token,
         metrics_allow_ips=_networks(env, "METRICS_ALLOW_IPS"),
         alert_webhook_url=_http_url(env, "ALERT_WEBHOOK_URL"),

@@ -32,6 +32,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from jobs.settings import Settings
 from web import dashboard_templates
+from web.admin_access import admins_only
 from web.auth import authenticate, bearer_secret
 from web.csrf import check_same_origin
 from web.errors import ApiError, error_response
@@ -143,6 +144,7 @@ def _install_hooks() -> None:
     global _hooks_installed
     if not _hooks_installed:
         rq_dashboard.blueprint.before_request(_guard)
+        rq_dashboard.blueprint.before_request(admins_only)  # after _guard: ADMIN_PATHS_ADMIN_ONLY
         rq_dashboard.blueprint.after_request(_mark_read_only)
         _hooks_installed = True
 

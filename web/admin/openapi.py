@@ -48,6 +48,9 @@ EXECUTION_STATUS = {
     "description": "empty: any status",
 }
 
+# GETs here also answer 403 to viewers when ADMIN_PATHS_ADMIN_ONLY is on (web/admin_access.py)
+ADMIN_READ_ERRORS = (*READ_ERRORS, 403)
+
 
 def _action(summary: str, status: int = 200) -> dict[str, Any]:
     return {
@@ -70,7 +73,7 @@ def openapi_paths() -> dict[str, Any]:
                 "Scheduled tasks, paginated, filtered by status, handler or name",
                 {
                     "200": json_response(list_of(ScheduledTaskView, paginated=True), "Tasks"),
-                    **errors(400, *READ_ERRORS),
+                    **errors(400, *ADMIN_READ_ERRORS),
                 },
                 parameters=[
                     *PAGING,
@@ -88,7 +91,7 @@ def openapi_paths() -> dict[str, Any]:
         "/admin/scheduler/health": {
             "get": operation(
                 "Missed schedules, the leading scheduler and what is missing",
-                {"200": json_response(ref(SchedulerHealth), "Health"), **errors(*READ_ERRORS)},
+                {"200": json_response(ref(SchedulerHealth), "Health"), **errors(*ADMIN_READ_ERRORS)},
             )
         },
         "/admin/scheduler/dead-letters": {
@@ -96,7 +99,7 @@ def openapi_paths() -> dict[str, Any]:
                 "Runs that exhausted their retries",
                 {
                     "200": json_response(list_of(DeadLetter, paginated=True), "Dead letters"),
-                    **errors(400, *READ_ERRORS),
+                    **errors(400, *ADMIN_READ_ERRORS),
                 },
                 parameters=PAGING,
             )
@@ -111,7 +114,7 @@ def openapi_paths() -> dict[str, Any]:
         "/admin/scheduler/{task_id}": {
             "get": operation(
                 "A task",
-                {"200": json_response(ref(ScheduledTaskView), "The task"), **errors(*READ_ERRORS, 404)},
+                {"200": json_response(ref(ScheduledTaskView), "The task"), **errors(*ADMIN_READ_ERRORS, 404)},
                 parameters=task,
             ),
             "put": operation(
@@ -135,7 +138,7 @@ def openapi_paths() -> dict[str, Any]:
                 "Execution history, newest first",
                 {
                     "200": json_response(list_of(ExecutionView, paginated=True), "Executions"),
-                    **errors(400, *READ_ERRORS, 404),
+                    **errors(400, *ADMIN_READ_ERRORS, 404),
                 },
                 parameters=[*task, *PAGING, query_param("status", EXECUTION_STATUS)],
             )

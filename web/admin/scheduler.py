@@ -22,6 +22,7 @@ from scheduler.runner import enqueue_run
 from scheduler.store import NameTaken, TaskStore
 from scheduler.tasks import STATUSES, Definition, Task, ms
 from web.admin.schemas import ScheduledTaskCreate, ScheduledTaskFields, ScheduledTaskUpdate
+from web.admin_access import admins_only
 from web.api.body import parse_body
 from web.auth import enforce_api_access
 from web.commands import fetch_job, requeue
@@ -302,6 +303,7 @@ def create_blueprint() -> Blueprint:
     bp = Blueprint("admin_scheduler", __name__, url_prefix="/admin/scheduler")
     bp.record_once(_add_converter)
     bp.before_request(enforce_api_access)
+    bp.before_request(admins_only)  # after authentication: ADMIN_PATHS_ADMIN_ONLY
     for rule, endpoint, view, method in ROUTES:
         bp.add_url_rule(rule, endpoint, view, methods=[method])
     return bp
