@@ -4,6 +4,8 @@ Where jobs are found: RQ keeps every job it knows in one place per (queue, statu
 for ``queued`` and a sorted set (a *registry*) for every other status. A listing never scans all jobs:
 each (queue, status) is a *source* read by position, a page at a time, and the sources are merged
 newest first (by the job's own time for that status: enqueued, started, ended or scheduled).
+rq-scheduler clients' jobs wait in rq-scheduler's own sorted set, shared by every queue: it is one more
+``scheduled`` source, whose jobs are kept when their ``origin`` is one of the listed queues.
 
 Cursors: the cursor is, for every source, the position of the last job taken from it — a
 ``(score, member)`` pair in a registry, ``(index from the tail, job id)`` in a queue list. Both stay valid
@@ -45,6 +47,8 @@ from rq.registry import (
     StartedJobRegistry,
 )
 from rq.utils import as_text
+
+from scheduler.rq_scheduler_jobs import SCHEDULED_JOBS
 
 STATUSES = ("queued", "started", "scheduled", "deferred", "finished", "failed", "canceled")
 MAX_LIMIT = 100  # jobs per page at most
@@ -141,6 +145,7 @@ class Source:
 
     queue: str
     status: str
+    store: str | None = None  # another sorted set of scheduled jobs, of every queue (rq-scheduler's)
     position: list[Any] | None = None  # the last job taken; None: not started
     done: bool = False  # nothing after the buffer
     batch: int = BATCH  # how many to read next time (grows while this source keeps winning)
@@ -151,6 +156,8 @@ class Source:
         return f"{self.queue}:{self.status}"
 
     def key(self, connection: Redis) -> str:
+        if self.store is not None:
+            return self.store
         if self.status == "queued":
             return Queue(self.queue, connection=connection).key
         return REGISTRIES[self.status](self.queue, connection=connection).key
@@ -270,6 +277,8 @@ def search(connection: Redis, flt: JobFilter, limit: int, cursor: str | None = N
     fingerprint = flt.fingerprint()
     state = decode_cursor(cursor, fingerprint) if cursor else {}
     sources = [Source(q, s) for q in flt.queues for s in (flt.statuses or STATUSES)]
+    if "scheduled" in (flt.statuses or STATUSES):  # rq-scheduler clients' jobs, waiting in its store
+        sources.append(Source("rq-scheduler", "scheduled", store=SCHEDULED_JOBS))
     for source in sources:
         saved = state.get(source.name)
         source.done = saved == "end"
@@ -292,7 +301,7 @@ def search(connection: Redis, flt: JobFilter, limit: int, cursor: str | None = N
         if candidate.job is None:
             continue
         examined += 1
-        if flt.matches(candidate.job):
+        if flt.matches(candidate.job) and (best.store is None or candidate.job.origin in flt.queues):
             taken.append((candidate.job, best.status))
     for source in sources:  # positions are those of the last job taken; the rest is read again
         if source.buffer:

@@ -152,3 +152,14 @@ def test_delayed_jobs_on_other_queues_are_moved(
     assert api.get(f"/api/v1/jobs/{plain.id}").get_json()["scheduled_for"] is not None
     Engine(connection, settings).tick()
     assert connection.llen("rq:queue:elsewhere") == 2
+
+
+def test_job_listing_shows_rq_scheduler_jobs_of_the_listed_queues(api: ApiClient, connection: Redis) -> None:
+    client = Scheduler(connection=connection)
+    ours = client.enqueue_in(timedelta(minutes=5), FUNC, "moments")
+    elsewhere = client.enqueue_in(timedelta(minutes=5), FUNC, "moments", queue_name="low")
+    listed = api.get("/api/v1/jobs?status=scheduled").get_json()["items"]
+    assert {job["id"] for job in listed} == {ours.id, elsewhere.id}
+    assert all(job["scheduled_for"] for job in listed)
+    low = api.get("/api/v1/jobs?status=scheduled&queue=low").get_json()["items"]
+    assert [job["id"] for job in low] == [elsewhere.id]
