@@ -11,9 +11,6 @@ that injected markup got as far as trying to run.
 
 from __future__ import annotations
 
-import os
-import time
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -24,16 +21,13 @@ from rq import Queue
 from rq.job import Job
 
 from tests.conftest import ADMIN_TOKEN
-from tests.e2e.test_browser import CHROMIUM, platform
+from tests.e2e.test_browser import platform
+from tests.tools import require_chromium
+from tests.waiting import wait_for
 
 __all__ = ["platform"]  # the fixture: web + worker + scheduler on the test Redis
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(
-        not os.path.exists(CHROMIUM), reason=f"Debian's chromium is not installed at {CHROMIUM}"
-    ),
-]
+pytestmark = pytest.mark.slow
 AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 
 
@@ -45,16 +39,6 @@ def payload(tag: str) -> str:
         f'XSS-{tag} <img src=x onerror="{run}"><script>{run}</script>'
         f'<svg onload="{run}"></svg><a href="javascript:{run}">x</a>'
     )
-
-
-def _wait(what: str, check: Callable[[], Any], timeout: float = 30.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def _job(base: str, task: str, **kwargs: Any) -> dict[str, Any]:
@@ -75,8 +59,8 @@ def _plant(base: str) -> dict[str, Any]:
     """The jobs and the scheduled task carrying payloads; returns their ids."""
     failed = _job(base, "tests.fail", message=payload("exc"))
     finished = _job(base, "system.echo", note=payload("result"))
-    _wait("the failing job", lambda: _status(base, failed["id"]) == "failed")
-    _wait("the echo job", lambda: _status(base, finished["id"]) == "finished")
+    wait_for(lambda: _status(base, failed["id"]) == "failed", 30, "the failing job")
+    wait_for(lambda: _status(base, finished["id"]) == "finished", 30, "the echo job")
     task = requests.post(
         f"{base}/admin/scheduler",
         json={"name": "xss-probe", "handler": "tests.fail", "schedule": "@every 1h", "status": "paused",
@@ -91,9 +75,9 @@ def _plant(base: str) -> dict[str, Any]:
         ).json()
         return any(e.get("status") == "failed" for e in items["items"])
 
-    _wait("the scheduled task's failed execution", executed)
+    wait_for(executed, 30, "the scheduled task's failed execution")
     running = _job(base, "tests.record", key=payload("call"), sleep=20)
-    _wait("the long job to start", lambda: _status(base, running["id"]) == "started")
+    wait_for(lambda: _status(base, running["id"]) == "started", 30, "the long job to start")
     return {"failed": failed, "finished": finished, "running": running, "task": task}
 
 
@@ -132,7 +116,7 @@ def test_no_payload_runs_on_any_page_that_shows_job_data(platform: str, connecti
     ]
     with sync_playwright() as p:
         browser = p.chromium.launch(
-            executable_path=CHROMIUM,
+            executable_path=require_chromium(),
             headless=True,
             args=[
                 "--no-sandbox",
