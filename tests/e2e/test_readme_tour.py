@@ -20,7 +20,7 @@ import pytest
 import requests
 
 from jobs.redis_server import answers, free_port
-from tests.e2e.fault_support import wait_for
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
