@@ -28,6 +28,7 @@ DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"  # redis://, rediss:// (TLS), uni
 DEFAULT_REDIS_HOST: str | None = None  # with REDIS_URL unset: host of redis://HOST:PORT/0 (127.0.0.1)
 DEFAULT_REDIS_PORT: str | None = None  # with REDIS_URL unset: its port (6379); set both: they must agree
 DEFAULT_REDIS_PASSWORD: str | None = None  # with REDIS_URL unset: its password; set both: they must agree
+DEFAULT_REDIS_TLS_VERIFY = True  # false: accept a rediss:// server's self-signed certificate (Heroku Redis)
 DEFAULT_PORT = 5000  # the web process's port (Heroku sets PORT)
 DEFAULT_WEB_CONCURRENCY = 2  # gunicorn worker processes for the web process
 DEFAULT_LOG_LEVEL = "INFO"  # logging level for every process: DEBUG, INFO, WARNING, ERROR or CRITICAL
@@ -415,6 +416,17 @@ def _redis_url(env: Mapping[str, str]) -> str:
         raise SettingsError(error.variable, str(error)) from None
 
 
+def _tls_unverified(url: str, env: Mapping[str, str]) -> str:
+    """REDIS_TLS_VERIFY=false: a rediss:// URL without its own ``ssl_cert_reqs`` gets ``none``, so a
+    managed Redis with a self-signed certificate (Heroku's add-on hands out a bare rediss:// URL that
+    cannot be edited) connects. A URL's own ``ssl_cert_reqs`` always wins."""
+    if _bool(env, "REDIS_TLS_VERIFY", DEFAULT_REDIS_TLS_VERIFY) or not url.startswith("rediss://"):
+        return url
+    if "ssl_cert_reqs=" in url:
+        return url
+    return url + ("&" if "?" in url else "?") + "ssl_cert_reqs=none"
+
+
 def _webhook_retry_schedule(env: Mapping[str, str]) -> tuple[float, ...]:
     """ENABLE_WEBHOOK_RETRIES=false, or an empty (but set) WEBHOOK_RETRY_SCHEDULE: no retries at all."""
     if not _bool(env, "ENABLE_WEBHOOK_RETRIES", DEFAULT_ENABLE_WEBHOOK_RETRIES):
@@ -453,7 +465,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     if port > 65535:
         raise SettingsError("PORT", f"must be at most 65535, got {port}")
     return Settings(
-        redis_url=parse_redis_url(_redis_url(env)),
+        redis_url=_tls_unverified(parse_redis_url(_redis_url(env)), env),
         port=port,
         admin_token=admin_token,
         secret_key=env.get("SECRET_KEY") or None,

@@ -16,7 +16,7 @@ import requests
 from jobs.redis_server import free_port
 from jobs.settings import Settings
 from tests.conftest import ADMIN_TOKEN
-from tests.tools import require_chromium
+from tests.tools import CHROMIUM, require_chromium  # noqa: F401  (CHROMIUM: other browser tests import it here)
 from tests.waiting import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]

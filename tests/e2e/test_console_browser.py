@@ -11,7 +11,8 @@ import pytest
 import requests
 
 from tests.conftest import ADMIN_TOKEN
-from tests.e2e.test_browser import CHROMIUM, PAGES, platform  # noqa: F401  (platform is a fixture)
+from tests.e2e.test_browser import PAGES, platform  # noqa: F401  (platform is a fixture)
+from tests.tools import require_chromium
 
 pytestmark = [pytest.mark.slow]
 VIEWPORTS = ({"width": 1280, "height": 800}, {"width": 390, "height": 844})
@@ -42,7 +43,7 @@ def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        chromium = p.chromium.launch(executable_path=require_chromium(), headless=True, args=ARGS)
         try:
             yield chromium
         finally:

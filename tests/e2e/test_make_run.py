@@ -19,6 +19,7 @@ import pytest
 import requests
 
 from jobs.redis_server import SYSTEM_BINARIES, answers, free_port
+from tests.e2e.repo_copy import copy_repository
 from tests.waiting import wait_for
 
 pytestmark = pytest.mark.slow
@@ -192,14 +193,7 @@ def test_make_run_on_a_fresh_copy_without_redis_installed(tmp_path: Path, newcom
     redis-server or valkey-server anywhere on PATH: it installs from the lock, starts the embedded
     Valkey, and serves the login and a job."""
     env, _ = newcomer_env
-    copy = tmp_path / "taskyard"
-    tracked = subprocess.run(
-        ["git", "ls-files", "-co", "--exclude-standard"], cwd=ROOT, capture_output=True, text=True, check=True
-    ).stdout.split()
-    for name in tracked:
-        if (ROOT / name).is_file():
-            (copy / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(ROOT / name, copy / name)
+    copy = copy_repository(tmp_path / "taskyard")
     env = {**env, "PATH": path_without_redis(tmp_path / "bin")}
     assert shutil.which("redis-server", path=env["PATH"]) is None
     output = run_until_done(["make", "run"], copy, env, "taskyard: generated ADMIN_TOKEN=")

@@ -68,3 +68,15 @@ def test_processes_refuse_bad_settings_with_one_line(module: str) -> None:
     )
     assert result.returncode == 2
     assert result.stderr.strip() == "taskyard: configuration error: PORT: expected a whole number, got 'abc'"
+
+
+def test_redis_tls_verify_false_accepts_a_self_signed_managed_redis() -> None:
+    """Heroku's Redis add-on hands out a bare rediss:// URL with a self-signed certificate."""
+    unverified = load_settings({"REDIS_URL": "rediss://:pw@redis.example:6380", "REDIS_TLS_VERIFY": "false"})
+    assert unverified.redis_url == "rediss://:pw@redis.example:6380?ssl_cert_reqs=none"
+    verified = load_settings({"REDIS_URL": "rediss://:pw@redis.example:6380"})
+    assert verified.redis_url == "rediss://:pw@redis.example:6380"
+    own = load_settings({"REDIS_URL": "rediss://h:1/0?ssl_cert_reqs=required", "REDIS_TLS_VERIFY": "false"})
+    assert own.redis_url == "rediss://h:1/0?ssl_cert_reqs=required"
+    plain = load_settings({"REDIS_URL": "redis://h:1/0", "REDIS_TLS_VERIFY": "false"})
+    assert plain.redis_url == "redis://h:1/0"
