@@ -95,6 +95,7 @@ class RqSchedulerJobs:
         self.lock = Lease(connection, LOCK, name, lock_ttl)
         self._lock_refused = False
         self._unreadable: set[str] = set()
+        self._not_due: dict[str, float] = {}  # entries read and found due only at the end of their second
 
     def move_due(self, now: float) -> int:
         """Move every entry due at ``now``; returns how many jobs were enqueued. Leader only."""
@@ -108,7 +109,13 @@ class RqSchedulerJobs:
         if not held:
             return 0
         pairs = self.connection.zrangebyscore(SCHEDULED_JOBS, 0, now, start=0, num=CHUNK, withscores=True)
-        return sum(self._move(job_id, score, now) for job_id, score in scored(pairs))
+        moved = 0
+        for job_id, score in scored(pairs):
+            if self._not_due.get(job_id) == score and score + 1 > now:
+                continue  # seen this pass or an earlier one: a one-shot or interval entry due at score + 1
+            moved += self._move(job_id, score, now)
+        self._not_due = {job_id: score for job_id, score in self._not_due.items() if score + 1 > now}
+        return moved
 
     def release(self) -> None:
         """Give rq-scheduler's lock up if we hold it (shutdown)."""
@@ -139,6 +146,7 @@ class RqSchedulerJobs:
                         log.error("rq-scheduler job %s cannot be read (%s); left in place", job_id, error)
                     return False
                 if due_time(job, score) > now:
+                    self._not_due[job_id] = score
                     return False
                 return self._enqueue(pipe, job, score, now)
             except WatchError:
@@ -192,15 +200,3 @@ def due_for(connection: Redis, job: Job) -> datetime | None:
     """When the job's rq-scheduler entry is due, or None when it has none."""
     score = connection.zscore(SCHEDULED_JOBS, job.id)
     return None if score is None else datetime.fromtimestamp(due_time(job, score), UTC)
-
-
-def entries(connection: Redis, queue: str | None = None, limit: int = 100) -> list[tuple[Job, datetime]]:
-    """The soonest ``limit`` rq-scheduler jobs (of ``queue``, if given) with their due times."""
-    pairs = scored(connection.zrange(SCHEDULED_JOBS, 0, -1, withscores=True))
-    jobs = Job.fetch_many([job_id for job_id, _ in pairs], connection=connection)
-    found = []
-    for (_, score), job in zip(pairs, jobs, strict=True):
-        if job is not None and (queue is None or job.origin == queue):
-            found.append((job, datetime.fromtimestamp(due_time(job, score), UTC)))
-    found.sort(key=lambda pair: pair[1])
-    return found[:limit]
