@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from redis import Redis
-from rq import Queue
 from rq.job import Job
 
+from jobs.delayed import PreciseQueue
 from jobs.enqueue import JobIdTaken, JobRequest, UnknownQueue, due_time, enqueue, retry_policy
 from jobs.metrics import record_into
 from jobs.registry import TaskRegistry, UnknownTask, registry
@@ -43,7 +43,7 @@ def enqueue_batch(
     """One :class:`Outcome` per request, in order. Errors are per request (``UnknownTask``,
     :class:`UnknownQueue`, :class:`JobIdTaken`); they never keep the other requests out."""
     outcomes: list[Outcome | None] = [None] * len(requests)
-    pending: list[tuple[int, Job, Queue, datetime | None, bool, str]] = []
+    pending: list[tuple[int, Job, PreciseQueue, datetime | None, bool, str]] = []
     for index, request in enumerate(requests):
         if request.job_id is not None:
             continue
@@ -56,7 +56,7 @@ def enqueue_batch(
         if queue_name not in settings.queues:
             outcomes[index] = Outcome(error=UnknownQueue(queue_name))
             continue
-        queue = Queue(queue_name, connection=connection)
+        queue = PreciseQueue(queue_name, connection=connection)  # delayed jobs keep their milliseconds
         policy = retry_policy(spec, settings, request.max_retries)
         job = queue.create_job(
             spec.path,

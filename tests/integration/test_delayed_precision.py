@@ -104,3 +104,14 @@ def test_rqs_own_scheduler_stands_by_while_we_lead(connection: Redis, settings: 
     theirs.release_locks()
     standby.tick()
     assert Job.fetch(job.id, connection=connection).get_status() == "queued"
+
+
+def test_batch_enqueue_keeps_milliseconds(connection: Redis, settings: Settings) -> None:
+    from jobs.enqueue import JobRequest
+    from jobs.enqueue_batch import enqueue_batch
+
+    [outcome] = enqueue_batch(connection, settings, [JobRequest("tests.add", args=(1, 2), delay_seconds=0.3)])
+    assert outcome.job is not None
+    score = connection.zscore(ScheduledJobRegistry("default", connection=connection).key, outcome.job.id)
+    assert score is not None and score != int(score)
+    assert moved_at(connection, settings, outcome.job.id) >= score
