@@ -15,6 +15,7 @@ from rq.exceptions import DuplicateJobError
 from rq.job import Job, JobStatus
 
 from jobs.delayed import PreciseQueue
+from jobs.dependencies import dependency_for
 from jobs.metrics import record as record_metric
 from jobs.metrics import record_into
 from jobs.registry import TaskRegistry, TaskSpec, registry
@@ -52,6 +53,8 @@ class JobRequest:
     timeout: int | None = None
     max_retries: int | None = None
     meta: Mapping[str, Any] = field(default_factory=dict)
+    depends_on: Sequence[str] = ()  # job ids this job waits for (jobs/dependencies.py)
+    allow_failure: bool = False  # with depends_on: a failed dependency counts as done
 
 
 @dataclass(frozen=True)
@@ -105,6 +108,12 @@ def enqueue(
         raise UnknownQueue(queue_name)
     queue = PreciseQueue(queue_name, connection=connection)
     policy = retry_policy(spec, settings, request.max_retries)
+    dependency = None
+    if request.depends_on:
+        delayed = bool(request.delay_seconds) or request.run_at is not None
+        dependency = dependency_for(
+            connection, request.depends_on, request.allow_failure, delayed=delayed, job_id=request.job_id
+        )
     job = queue.create_job(
         spec.path,
         args=tuple(request.args),
@@ -116,7 +125,12 @@ def enqueue(
         job_id=request.job_id,
         meta={"task": spec.name, "max_retries": policy.max_retries, **request.meta},
         retry=policy.to_rq(),
+        depends_on=dependency,
     )
+    if dependency is not None:  # RQ defers or enqueues it, retrying its WATCH on the dependencies itself
+        job = queue.enqueue_job(job, at_front=request.at_front)
+        record_metric(connection, "enqueued", spec.name, queue_name)
+        return Enqueued(job, created=True)
     when = due_time(request, now)
     if request.job_id is None:
         # One round trip: RQ's own enqueue (or schedule) and the enqueued counter in one transaction.

@@ -21,6 +21,7 @@ from rq.exceptions import DuplicateJobError
 from rq.job import Job
 from rq.scripts import _build_hset_args, get_unique_enqueue_script
 
+from jobs.context import job_settings
 from jobs.failures import summarize
 from jobs.outcome import raise_if_failed
 from jobs.registry import registry
@@ -198,11 +199,27 @@ def run_scheduled(
         currentJob="",
         lastSuccessAt=str(ms(datetime.now(UTC))),
     )
+    if task.definition.on_success:
+        run_follower(connection, task.definition.on_success, job.id, grace)
     current = store.get(task_id)
     if task.definition.recurring and current is not None and current.status != "paused":
         finished = datetime.now(UTC)
         expect(connection, task_id, deadline(task.schedule(finished), finished, grace))
     return result
+
+
+def run_follower(connection: Redis, follower_id: str, after_job_id: str, grace: float) -> Job | None:
+    """Enqueue a run of the task named by ``onSuccess`` once a run (``after_job_id``) completed.
+
+    The job id derives from the predecessor's, so a predecessor retried after a crash between the two
+    steps cannot start the follower twice. A follower deleted meanwhile is skipped."""
+    follower = TaskStore(connection, grace).get(follower_id)
+    if follower is None:
+        return None
+    settings = job_settings()
+    return enqueue_run(
+        connection, settings, follower, f"{after_job_id}-then-{follower.id}", occurrence_ms=None
+    )
 
 
 def _last(execution: dict[str, Any]) -> dict[str, Any]:

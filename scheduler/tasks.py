@@ -45,6 +45,7 @@ class Definition:
     backoff: str | list[int] = "fixed"
     allow_overlap: bool = False
     source: str = "api"
+    on_success: str = ""  # id of a task to run each time a run of this one completes ("": none)
 
     def parsed(self, now: datetime, anchor: datetime | None = None) -> Schedule:
         return parse_schedule(self.schedule, self.timezone, now=now, anchor=anchor)
@@ -100,6 +101,7 @@ class Task:
             "backoff": d.backoff,
             "allowOverlap": d.allow_overlap,
             "source": d.source,
+            "onSuccess": d.on_success or None,
             "status": self.status,
             "nextRun": self.next_run,
             "nextRunAt": next_at,
@@ -127,6 +129,7 @@ def encode(definition: Definition) -> dict[FieldT, EncodableT]:
         "backoff": json.dumps(raw["backoff"]),
         "allowOverlap": "1" if raw["allow_overlap"] else "0",
         "source": raw["source"],
+        "onSuccess": raw["on_success"],
     }
 
 
@@ -145,6 +148,7 @@ def decode(task_id: str, raw: Mapping[Any, Any]) -> Task:
         backoff=json.loads(f.get("backoff") or '"fixed"'),
         allow_overlap=f.get("allowOverlap") == "1",
         source=f.get("source", "api"),
+        on_success=f.get("onSuccess", ""),
     )
     return Task(
         id=task_id,

@@ -14,14 +14,12 @@ from rq.exceptions import NoSuchJobError
 from rq.job import Job
 from werkzeug.routing import BaseConverter
 
-from jobs.params import param_problems
-from jobs.registry import registry
-from scheduler.cron import ScheduleError
 from scheduler.executions import EXECUTION_STATUSES, ExecutionLog
 from scheduler.runner import enqueue_run
 from scheduler.store import NameTaken, TaskStore
-from scheduler.tasks import STATUSES, Definition, Task, ms
-from web.admin.schemas import ScheduledTaskCreate, ScheduledTaskFields, ScheduledTaskUpdate
+from scheduler.tasks import STATUSES, Task, ms
+from web.admin.definitions import build_definition as build_definition  # the pages import it here
+from web.admin.schemas import ScheduledTaskCreate, ScheduledTaskUpdate
 from web.admin_access import admins_only
 from web.api.body import parse_body
 from web.auth import enforce_api_access
@@ -63,53 +61,6 @@ def _task(task_id: str) -> Task:
     if task is None:
         raise ApiError(404, "task_not_found", f"no scheduled task {task_id!r}")
     return task
-
-
-def build_definition(fields: ScheduledTaskFields, base: Definition | None, now: datetime) -> Definition:
-    """Merge ``fields`` over ``base`` and check what pydantic cannot: handler, schedule, time zone.
-    The pages' task form uses it too, so its messages are the API's."""
-    given = fields.model_dump(exclude_unset=True)
-    current: dict[str, Any] = {
-        "name": base.name if base else None,
-        "handler": base.handler if base else None,
-        "schedule": base.schedule if base else None,
-        "description": base.description if base else "",
-        "params": dict(base.params) if base else {},
-        "timezone": base.timezone if base else "UTC",
-        "max_retries": base.max_retries if base else 0,
-        "retry_delay": base.retry_delay if base else round(state().settings.job_retry_delay * 1000),
-        "backoff": base.backoff if base else "fixed",
-        "allow_overlap": base.allow_overlap if base else False,
-        "source": base.source if base else "api",
-    }
-    renames = {"maxRetries": "max_retries", "retryDelay": "retry_delay", "allowOverlap": "allow_overlap"}
-    for key, value in given.items():
-        if key not in ("status", "recurring") and value is not None:
-            current[renames.get(key, key)] = value
-    if current["handler"] not in registry:
-        raise ApiError(
-            400,
-            "unknown_handler",
-            f"handler: no task named {current['handler']!r}; GET /api/v1/tasks lists them. An application "
-            "registers its own handler with @task('reports.generate') on a function in a module named in "
-            "TASK_MODULES",
-        )
-    try:
-        schedule = Definition(**current, recurring=True).parsed(now)
-    except ScheduleError as error:
-        field = "timezone" if "time zone" in str(error) else "schedule"
-        raise ApiError(400, "invalid_schedule", f"{field}: {error}") from None
-    recurring = given.get("recurring")
-    if recurring is None:
-        recurring = base.recurring if base and "schedule" not in given else schedule.recurring
-    if recurring and not schedule.recurring:
-        raise ApiError(
-            400, "validation_error", "recurring: a one-time schedule (now, a datetime or @after) cannot recur"
-        )
-    problems = param_problems(registry.get(current["handler"]).func, current["params"])
-    if problems:
-        raise ApiError(400, "invalid_params", f"params: {'; '.join(problems)}")
-    return Definition(**current, recurring=recurring)
 
 
 def _views(tasks: list[Task]) -> list[dict[str, Any]]:

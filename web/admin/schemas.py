@@ -43,6 +43,9 @@ class ScheduledTaskFields(BaseModel):
     timezone: str | None = Field(default=None, min_length=1, max_length=64)
     allowOverlap: bool | None = None
     status: Literal["active", "paused"] | None = None
+    onSuccess: str | None = Field(
+        default=None, max_length=200, description="Id or name of a task to run after each successful run"
+    )
 
     @field_validator("retryDelay")
     @classmethod
@@ -119,6 +122,7 @@ class ScheduledTaskView(BaseModel):
     backoff: str | list[int]
     allowOverlap: bool
     source: Literal["api", "declared"]
+    onSuccess: str | None
     status: Literal["active", "paused", "running", "completed", "failed", "retry-scheduled"]
     nextRun: int | None
     nextRunAt: str | None

@@ -8,6 +8,7 @@ from flask import Blueprint, Response, jsonify, url_for
 from rq.command import send_stop_job_command
 from rq.job import Job, JobStatus
 
+from jobs.dependencies import DependencyProblem
 from jobs.enqueue import JobIdTaken, JobRequest, UnknownQueue, enqueue
 from jobs.registry import UnknownTask
 from web.api.body import parse_body
@@ -52,9 +53,13 @@ def _create_job() -> Response:
         at_front=body.at_front,
         timeout=body.timeout,
         max_retries=body.max_retries,
+        depends_on=tuple(body.depends_on or ()),
+        allow_failure=body.allow_failure,
     )
     try:
         result = enqueue(ext.connection, ext.settings, request)
+    except DependencyProblem as error:
+        raise ApiError(400, "invalid_dependency", str(error)) from None
     except UnknownTask:
         raise ApiError(
             400, "unknown_task", f"no task named {body.task!r}; GET /api/v1/tasks lists them"

@@ -30,6 +30,15 @@ class JobCreate(Strict):
     at_front: bool = False
     timeout: int | None = Field(default=None, ge=1, le=24 * 3600)
     max_retries: int | None = Field(default=None, ge=0, le=25)
+    depends_on: list[str] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=100,
+        description="Job ids this job waits for: it is deferred until they finish (RQ's depends_on)",
+    )
+    allow_failure: bool = Field(
+        default=False, description="With depends_on: a dependency that failed for good counts as done"
+    )
 
     @model_validator(mode="after")
     def _one_time(self) -> JobCreate:
