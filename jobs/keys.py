@@ -136,3 +136,8 @@ def breaker(name: str) -> str:
 
 
 WEBHOOK_QUERY = PREFIX + "webhooks:query:{token}"  # zset with TTL: scratch intersection of two filters
+
+
+def metrics_minute(minute: int) -> str:
+    """Hash: event -> jobs that had it during one minute (``minute`` = epoch seconds // 60), kept a day."""
+    return f"{PREFIX}metrics:minute:{minute}"

@@ -40,6 +40,8 @@ EVENT_NAMES = {"started": "started", "finished": "finished", "failed": "failed",
 COUNTED = ("enqueued", "started", "finished", "failed", "retried", "stopped")
 SEP = "\t"
 FLUSH_INTERVAL = 0.5  # longest a buffering horse holds its counts while jobs flow (its crash window)
+RATE_EVENTS = ("enqueued", "finished", "failed")  # also counted per minute, for the overview's rates
+MINUTE_TTL = 25 * 3600  # a per-minute bucket outlives the day the overview shows
 
 
 def _field(*parts: str) -> str:
@@ -76,10 +78,21 @@ class Counts:
             self.queue_into(pipe)
             pipe.execute()
 
-    def queue_into(self, pipe: Pipeline) -> None:
-        """Put the HINCRBYs of every count on ``pipe`` (the caller executes it)."""
+    def queue_into(self, pipe: Pipeline, now: float | None = None) -> None:
+        """Put the HINCRBYs of every count on ``pipe`` (the caller executes it), and add the
+        :data:`RATE_EVENTS` to the current minute's bucket (counted when written: a buffering horse's
+        counts land in the minute they are flushed, at most ``FLUSH_INTERVAL`` late)."""
+        per_minute: Counter[str] = Counter()
         for name, amount in self.jobs.items():
             pipe.hincrby(keys.METRICS_JOBS, name, amount)
+            event = name.split(SEP, 1)[0]
+            if event in RATE_EVENTS:
+                per_minute[event] += amount
+        if per_minute:
+            bucket = keys.metrics_minute(int((time.time() if now is None else now) // 60))
+            for event, amount in per_minute.items():
+                pipe.hincrby(bucket, event, amount)
+            pipe.expire(bucket, MINUTE_TTL)
         for name, amount in self.durations.items():
             pipe.hincrby(keys.METRICS_DURATION, name, amount)
         for name, total in self.sums.items():
@@ -181,3 +194,18 @@ def read_durations(connection: Redis) -> dict[tuple[str, str], Histogram]:
             buckets.append((_le(bound), running))
         histograms[series] = Histogram(buckets, values.get("sum", 0.0), int(values.get("count", 0)))
     return histograms
+
+
+def read_minutes(connection: Redis, first: int, last: int) -> dict[int, dict[str, int]]:
+    """Per-minute counts of :data:`RATE_EVENTS` for minutes ``first``..``last`` (epoch seconds // 60),
+    in one round trip; a minute without events is absent."""
+    minutes = range(first, last + 1)
+    with connection.pipeline(transaction=False) as pipe:
+        for minute in minutes:
+            pipe.hmget(keys.metrics_minute(minute), *RATE_EVENTS)
+        rows = pipe.execute()
+    found = {}
+    for minute, values in zip(minutes, rows, strict=True):
+        if any(values):
+            found[minute] = {e: int(v or 0) for e, v in zip(RATE_EVENTS, values, strict=True)}
+    return found

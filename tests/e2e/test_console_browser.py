@@ -136,3 +136,30 @@ def test_find_why_a_job_failed_and_retry_it(platform: str, browser: Any) -> None
     assert _api(platform, "GET", f"/api/v1/jobs/{job['id']}")["status"] == "failed"
     admin = _login(browser, platform, ADMIN_TOKEN)
     _find_and_retry(admin, platform, job["id"], admin=True)
+
+
+def test_overview_shows_queue_latency_busy_workers_and_throughput(platform: str, browser: Any) -> None:  # noqa: F811
+    from playwright.sync_api import expect
+
+    for as_viewer in (False, True):
+        slow = _api(
+            platform,
+            "POST",
+            "/api/v1/jobs",
+            json={"task": "tests.record", "kwargs": {"key": f"k{as_viewer}", "sleep": 4}},
+        )
+        waiting = _api(platform, "POST", "/api/v1/jobs", json={"task": "tests.add", "args": [1, 2]})
+        page = _login(browser, platform, _viewer_token(platform) if as_viewer else ADMIN_TOKEN)
+        # the one worker runs the slow job; the other waits at the head of its queue
+        expect(page.locator(f'tr[data-worker] a[href="/dashboard/jobs/{slow["id"]}"]')).to_be_visible()
+        expect(page.locator("tr[data-worker]").first).to_contain_text("tests.record")
+        expect(
+            page.locator(f'tr[data-queue="default"] a[href="/dashboard/jobs/{waiting["id"]}"]')
+        ).to_be_visible()
+        _wait_for_status(platform, waiting["id"], "finished")
+        # no reload: the figures refresh themselves
+        expect(page.locator('tr[data-queue="default"] td[data-latency=""]')).to_be_visible(timeout=15_000)
+        expect(page.locator('[data-figure="finished-hour"]')).not_to_have_text("0")
+        expect(page.locator("svg rect.ok[height]:not([height='0.0'])").first).to_be_attached()
+        assert page.locator("main button").count() == 0 or not as_viewer
+        page.close()
