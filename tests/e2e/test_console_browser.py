@@ -13,6 +13,7 @@ import requests
 from tests.conftest import ADMIN_TOKEN
 from tests.e2e.test_browser import PAGES, platform  # noqa: F401  (platform is a fixture)
 from tests.tools import require_chromium
+from tests.waiting import wait_for
 
 pytestmark = [pytest.mark.slow]
 VIEWPORTS = ({"width": 1280, "height": 800}, {"width": 390, "height": 844})
@@ -28,14 +29,9 @@ def _api(base: str, method: str, path: str, token: str = ADMIN_TOKEN, **kw: Any)
 
 
 def _wait_for_status(base: str, job_id: str, status: str) -> None:
-    import time
-
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if _api(base, "GET", f"/api/v1/jobs/{job_id}")["status"] == status:
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"job {job_id} did not become {status}")
+    wait_for(
+        lambda: _api(base, "GET", f"/api/v1/jobs/{job_id}")["status"] == status, 30, f"job {job_id} {status}"
+    )
 
 
 @pytest.fixture
