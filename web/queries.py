@@ -240,7 +240,8 @@ def health(connection: Redis, settings: Settings, now: datetime) -> dict[str, An
     if not live_workers:
         problems.append(f"no worker is running: {queued} queued jobs will not run until one starts")
     if not live_schedulers:
-        delayed = delayed_job_count(connection, settings.queues)
+        names = tuple(sorted(set(settings.queues) | set(delayed_jobs.queue_names(connection))))
+        delayed = delayed_job_count(connection, names)
         problems.append(
             f"no scheduler is running: {delayed} delayed jobs and retries, and every schedule, "
             "wait until one starts"

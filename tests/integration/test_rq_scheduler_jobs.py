@@ -163,3 +163,10 @@ def test_job_listing_shows_rq_scheduler_jobs_of_the_listed_queues(api: ApiClient
     assert all(job["scheduled_for"] for job in listed)
     low = api.get("/api/v1/jobs?status=scheduled&queue=low").get_json()["items"]
     assert [job["id"] for job in low] == [elsewhere.id]
+
+
+def test_healthz_counts_every_delayed_job_waiting_for_a_scheduler(api: ApiClient, connection: Redis) -> None:
+    Scheduler(connection=connection).enqueue_in(timedelta(minutes=5), FUNC, "moments")
+    Queue("elsewhere", connection=connection).enqueue_in(timedelta(minutes=5), FUNC, "moments")
+    problems = api.get("/healthz").get_json()["problems"]
+    assert any("no scheduler is running: 2 delayed" in problem for problem in problems), problems
