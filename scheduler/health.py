@@ -1,7 +1,8 @@
 """Missed-schedule monitoring: a recurring task that has not completed within its period plus a grace.
 
 Every recurring task has a deadline in the ``SCHED_EXPECTED`` sorted set: its first planned run (or its
-last success) plus one period plus ``MISSED_SCHEDULE_GRACE``. A success moves the deadline on; pausing
+last success) plus one period plus ``MISSED_SCHEDULE_GRACE``, or plus the task's own ``maxInterval``
+when it declares one. A success moves the deadline on; pausing
 or deleting removes it. Tasks whose deadline has passed are missed — finding them reads only those
 entries, never every task. The scheduler leader hands them to :func:`jobs.alerts.alert_missed`, which
 logs and delivers one alert per task per ``ALERT_WINDOW``.
@@ -18,11 +19,18 @@ from jobs.connection import scored
 from scheduler.cron import Schedule
 
 
-def deadline(schedule: Schedule, start: datetime, grace: float) -> datetime | None:
-    """When a task planned (or last successful) at ``start`` counts as missed; None if it never does."""
+def deadline(
+    schedule: Schedule, start: datetime, grace: float, window: float | None = None
+) -> datetime | None:
+    """When a task planned (or last successful) at ``start`` counts as missed; None if it never does.
+
+    ``window`` (seconds) is a task's own allowance, the design notes' per-job maximum interval (25 h for
+    a daily job): it replaces one period plus the global grace."""
     period = schedule.period(start)
     if period is None:
         return None
+    if window:
+        return start + timedelta(seconds=window)
     return start + period + timedelta(seconds=grace)
 
 

@@ -204,7 +204,11 @@ def run_scheduled(
     current = store.get(task_id)
     if task.definition.recurring and current is not None and current.status != "paused":
         finished = datetime.now(UTC)
-        expect(connection, task_id, deadline(task.schedule(finished), finished, grace))
+        expect(
+            connection,
+            task_id,
+            deadline(task.schedule(finished), finished, grace, task.definition.missed_window),
+        )
     return result
 
 

@@ -153,7 +153,11 @@ class TaskStore:
                 pipe.zadd(keys.SCHED_DUE, {task_id: first.timestamp()})
             pipe.execute()
         if first is not None and status == "active" and definition.recurring:
-            expect(self.connection, task_id, deadline(definition.parsed(now), first, self.grace))
+            expect(
+                self.connection,
+                task_id,
+                deadline(definition.parsed(now), first, self.grace, definition.missed_window),
+            )
         task = self.get(task_id)
         assert task is not None
         return task
@@ -179,7 +183,9 @@ class TaskStore:
             first = schedule.first_run(now)
             self.plan(task.id, first, status="active")
             if first is not None and definition.recurring:
-                expect(self.connection, task.id, deadline(schedule, first, self.grace))
+                expect(
+                    self.connection, task.id, deadline(schedule, first, self.grace, definition.missed_window)
+                )
         updated = self.get(task.id)
         assert updated is not None
         return updated
@@ -244,7 +250,11 @@ class TaskStore:
         self.plan(task.id, next_run, status=status)
         self.set_fields(task.id, updatedAt=str(ms(now)))
         if next_run is not None and task.definition.recurring:
-            expect(self.connection, task.id, deadline(schedule, next_run, self.grace))
+            expect(
+                self.connection,
+                task.id,
+                deadline(schedule, next_run, self.grace, task.definition.missed_window),
+            )
 
     def delete(self, task: Task) -> None:
         with self.connection.pipeline() as pipe:

@@ -46,9 +46,15 @@ class Definition:
     allow_overlap: bool = False
     source: str = "api"
     on_success: str = ""  # id of a task to run each time a run of this one completes ("": none)
+    max_interval: int = 0  # ms a recurring task may go without a success before it is missed (0: default)
 
     def parsed(self, now: datetime, anchor: datetime | None = None) -> Schedule:
         return parse_schedule(self.schedule, self.timezone, now=now, anchor=anchor)
+
+    @property
+    def missed_window(self) -> float | None:
+        """Seconds without a success before this task counts as missed, when it sets its own."""
+        return self.max_interval / 1000 if self.max_interval else None
 
     def retry_policy(self) -> RetryPolicy:
         """This task's retries as the shared policy type (RQ Retry intervals are whole seconds)."""
@@ -102,6 +108,7 @@ class Task:
             "allowOverlap": d.allow_overlap,
             "source": d.source,
             "onSuccess": d.on_success or None,
+            "maxInterval": d.max_interval or None,
             "status": self.status,
             "nextRun": self.next_run,
             "nextRunAt": next_at,
@@ -130,6 +137,7 @@ def encode(definition: Definition) -> dict[FieldT, EncodableT]:
         "allowOverlap": "1" if raw["allow_overlap"] else "0",
         "source": raw["source"],
         "onSuccess": raw["on_success"],
+        "maxInterval": str(raw["max_interval"]),
     }
 
 
@@ -149,6 +157,7 @@ def decode(task_id: str, raw: Mapping[Any, Any]) -> Task:
         allow_overlap=f.get("allowOverlap") == "1",
         source=f.get("source", "api"),
         on_success=f.get("onSuccess", ""),
+        max_interval=int(f.get("maxInterval") or 0),
     )
     return Task(
         id=task_id,

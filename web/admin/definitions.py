@@ -43,9 +43,10 @@ def build_definition(fields: ScheduledTaskFields, base: Definition | None, now: 
         "allow_overlap": base.allow_overlap if base else False,
         "source": base.source if base else "api",
         "on_success": base.on_success if base else "",
+        "max_interval": base.max_interval if base else 0,
     }
     renames = {"maxRetries": "max_retries", "retryDelay": "retry_delay", "allowOverlap": "allow_overlap",
-               "onSuccess": "on_success"}  # fmt: skip
+               "onSuccess": "on_success", "maxInterval": "max_interval"}  # fmt: skip
     for key, value in given.items():
         if key not in ("status", "recurring") and value is not None:
             current[renames.get(key, key)] = value

@@ -11,9 +11,14 @@ from scheduler.cron import ScheduleError, parse_duration
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9 _.:-]{0,99}$"
 MAX_DELAY_MS = 7 * 24 * 3600 * 1000  # one retry waits at most a week
+MAX_WINDOW_MS = 366 * 24 * 3600 * 1000  # a missed-run window of more than a year is a typo
 
 
 def _delay_ms(value: Any) -> int:
+    return _duration_ms(value, MAX_DELAY_MS, "a delay is between 0 and 7 days")
+
+
+def _duration_ms(value: Any, highest: int, out_of_range: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int | str):
         raise ValueError("a delay is milliseconds (a whole number) or a duration such as '5m'")
     if isinstance(value, str):
@@ -21,8 +26,8 @@ def _delay_ms(value: Any) -> int:
             value = int(parse_duration(value).total_seconds() * 1000)
         except ScheduleError as error:
             raise ValueError(str(error)) from None
-    if not 0 <= value <= MAX_DELAY_MS:
-        raise ValueError("a delay is between 0 and 7 days")
+    if not 0 <= value <= highest:
+        raise ValueError(out_of_range)
     return value
 
 
@@ -46,6 +51,21 @@ class ScheduledTaskFields(BaseModel):
     onSuccess: str | None = Field(
         default=None, max_length=200, description="Id or name of a task to run after each successful run"
     )
+    maxInterval: int | str | None = Field(
+        default=None,
+        description="ms (or a duration such as '25h') without a success before the task counts as missed; "
+        "replaces one period + MISSED_SCHEDULE_GRACE",
+    )
+
+    @field_validator("maxInterval")
+    @classmethod
+    def _max_interval(cls, value: int | str | None) -> int | None:
+        if value is None:
+            return None
+        window = _duration_ms(value, MAX_WINDOW_MS, "maxInterval is between 1 second and 366 days")
+        if window < 1000:
+            raise ValueError("maxInterval is between 1 second and 366 days")
+        return window
 
     @field_validator("retryDelay")
     @classmethod
@@ -123,6 +143,7 @@ class ScheduledTaskView(BaseModel):
     allowOverlap: bool
     source: Literal["api", "declared"]
     onSuccess: str | None
+    maxInterval: int | None
     status: Literal["active", "paused", "running", "completed", "failed", "retry-scheduled"]
     nextRun: int | None
     nextRunAt: str | None

@@ -1,0 +1,62 @@
+"""A task's own missed-run window (the design notes' per-job maximum interval)."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from scheduler.cron import parse_schedule
+from scheduler.health import deadline
+from tests.conftest import ApiClient
+
+NOW = datetime(2026, 12, 2, 12, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("schedule", "window", "late_by"),
+    [
+        ("0 0 * * *", 25 * 3600, timedelta(hours=25)),  # 'dailyMaintenanceCheck': 25 * 60 * 60 * 1000
+        ("0 */4 * * *", 5 * 3600, timedelta(hours=5)),  # 'syncCarData': 5 * 60 * 60 * 1000
+        ("0 0 * * *", None, timedelta(hours=24, seconds=60)),  # no window: one period + the global grace
+    ],
+)
+def test_the_window_replaces_period_plus_grace(
+    schedule: str, window: float | None, late_by: timedelta
+) -> None:
+    """The background-jobs note's ``getMaxIntervalForJob``: ``'dailyMaintenanceCheck': 25 * 60 * 60 *
+    1000 // 25 hours``, ``'syncCarData': 5 * 60 * 60 * 1000 // 5 hours``; the global grace stays the
+    default (``return intervals[jobName] || 24 * 60 * 60 * 1000``)."""
+    parsed = parse_schedule(schedule, now=NOW)
+    assert deadline(parsed, NOW, 60.0, window) == NOW + late_by
+
+
+def test_a_task_with_a_short_window_is_reported_missed(api: ApiClient) -> None:
+    """``if (timeSinceLastRun > maxInterval && jobStatus.status !== 'running') unhealthyJobs.push(jobName)``:
+    a task due every second and allowed 1 s without a success is missed a second after its first planned
+    run; one without a window has a period plus the global grace (60 s)."""
+    strict = api.post("/admin/scheduler", json={"name": "strict", "handler": "system.echo",
+                                                 "schedule": "@every 1s", "maxInterval": "1s"})  # fmt: skip
+    assert strict.status_code == 201, strict.get_json()
+    assert strict.get_json()["maxInterval"] == 1000
+    relaxed = api.post(
+        "/admin/scheduler", json={"name": "relaxed", "handler": "system.echo", "schedule": "@every 1s"}
+    )
+    assert relaxed.get_json()["maxInterval"] is None
+    deadline_at = time.monotonic() + 10
+    while not api.get("/admin/scheduler/health").get_json()["missed"]:
+        assert time.monotonic() < deadline_at, "the strict task was never reported missed"
+        time.sleep(0.1)
+    missed = api.get("/admin/scheduler/health").get_json()["missed"]
+    assert [m["id"] for m in missed] == [strict.get_json()["id"]]
+
+
+@pytest.mark.parametrize("value", [0, 500, "0s", "400d", "soon", True])
+def test_a_bad_window_is_refused(api: ApiClient, value: object) -> None:
+    """``maxInterval`` is a duration of at least a second and at most a year."""
+    response = api.post(
+        "/admin/scheduler",
+        json={"name": "w", "handler": "system.echo", "schedule": "@every 1h", "maxInterval": value},
+    )
+    assert response.status_code == 400 and "maxInterval" in str(response.get_json()["error"])
