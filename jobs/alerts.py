@@ -9,9 +9,10 @@ Rules (thresholds from settings):
   success by. The scheduler leader detects these (``scheduler/health.py``) and hands them to
   :func:`alert_missed` every few seconds; ``jobs`` never reads the scheduler's keys itself.
 
-Each alert fires **once per window**, not once per failure: :func:`fire_once` claims
-``taskyard:alert:fired:<rule>:<subject>:<window index>`` with ``SET NX EX window``; only the process
-that wins the claim enqueues the delivery, so a burst of failures across many workers sends one alert.
+Each alert fires **at most once per window**, not once per failure: :func:`fire_once` claims
+``taskyard:alert:fired:<rule>:<subject>`` in one script that fires only when the last firing is at
+least a window old; only the process that wins the claim enqueues the delivery, so a burst of failures
+across many workers sends one alert, and a burst across a window boundary sends one too.
 
 Sinks: ``ALERT_WEBHOOK_URL`` (Slack-compatible JSON: ``text`` plus one attachment of fields; works for
 Slack/Mattermost incoming webhooks and any HTTP receiver), delivered by the ``alerts.deliver`` job, and
@@ -57,12 +58,27 @@ class Alert:
     fields: dict[str, str] = field(default_factory=dict)
 
 
+# KEYS[1] the claim; ARGV[1] now (epoch seconds), ARGV[2] the window in seconds. 1 when this call fires.
+CLAIM_SCRIPT = """
+local last = redis.call('GET', KEYS[1])
+local now = tonumber(ARGV[1])
+if last and now - tonumber(last) < tonumber(ARGV[2]) then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'EX', math.max(1, math.ceil(tonumber(ARGV[2]))))
+return 1
+"""
+
+
 def fire_once(connection: Redis, settings: Settings, alert: Alert, now: float | None = None) -> bool:
-    """Enqueue the delivery of ``alert`` unless it already fired in this window; True if it fires now."""
+    """Enqueue the delivery of ``alert`` unless it fired less than ``alert.window`` seconds before
+    ``now``; True if it fires now.
+
+    The claim is one key per (rule, subject) holding when the alert last fired, compared with the
+    caller's clock in one script: any number of processes racing on it fire once, and two alerts are
+    always at least a window apart (a claim per fixed window index let two fire seconds apart across
+    a window boundary). The key's TTL only cleans up."""
     now = time.time() if now is None else now
-    window_index = int(now // alert.window)
-    claim = keys.alert_fired(alert.rule, alert.subject, window_index)
-    if not connection.set(claim, "1", nx=True, ex=alert.window):
+    claim = keys.alert_fired(alert.rule, alert.subject)
+    if not connection.register_script(CLAIM_SCRIPT)(keys=[claim], args=[repr(now), alert.window]):
         return False
     record = {**asdict(alert), "at": now}
     with connection.pipeline() as pipe:

@@ -34,7 +34,7 @@ METRICS_JOBS = PREFIX + "metrics:jobs"  # hash: "event\ttask\tqueue" -> count (e
 METRICS_DURATION = PREFIX + "metrics:duration"  # hash: "task\tqueue\tbucket|sum|count" -> histogram parts
 METRICS_WEBHOOKS = PREFIX + "metrics:webhooks"  # hash: attempt outcome (delivered, retried, failed) -> count
 ALERT_FAILURES = PREFIX + "alert:failures:{task}:{window}"  # counter with TTL: a task's failures, one window
-ALERT_FIRED = PREFIX + "alert:fired:{rule}:{subject}:{window}"  # SET NX with TTL: alert sent this window
+ALERT_FIRED = PREFIX + "alert:fired:{rule}:{subject}"  # when the alert last fired (at most once per window)
 ALERT_RECENT = PREFIX + "alert:recent"  # list: the latest alerts sent (JSON), newest first, capped
 
 
@@ -62,8 +62,8 @@ def alert_failures(task: str, window: int) -> str:
     return ALERT_FAILURES.format(task=task, window=window)
 
 
-def alert_fired(rule: str, subject: str, window: int) -> str:
-    return ALERT_FIRED.format(rule=rule, subject=subject, window=window)
+def alert_fired(rule: str, subject: str) -> str:
+    return ALERT_FIRED.format(rule=rule, subject=subject)
 
 
 # scheduled tasks (scheduler/store.py, scheduler/executions.py)

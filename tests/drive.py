@@ -3,7 +3,6 @@ until a condition holds or a deadline passes."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 
 from redis import Redis
@@ -11,21 +10,21 @@ from redis import Redis
 from jobs.settings import Settings
 from scheduler.engine import Engine
 from tests.conftest import run_worker
+from tests.waiting import wait_for
 
 POLL = 0.05  # seconds between passes
 
 
-def drive(connection: Redis, settings: Settings, done: Callable[[], bool], timeout: float = 20.0) -> None:
+def drive(connection: Redis, settings: Settings, done: Callable[[], bool], timeout: float = 60.0) -> None:
     """Alternate ``Engine.tick()`` and a burst worker until ``done()``; fail after ``timeout`` seconds."""
     engine = Engine(connection, settings)
-    deadline = time.monotonic() + timeout
+
+    def step() -> bool:
+        engine.tick()
+        run_worker(connection)
+        return done()
+
     try:
-        while time.monotonic() < deadline:
-            engine.tick()
-            run_worker(connection)
-            if done():
-                return
-            time.sleep(POLL)
+        wait_for(step, timeout, "the driven condition", every=POLL)
     finally:
         engine.shutdown()
-    raise AssertionError(f"condition not reached within {timeout} s")

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from tests.waiting import wait_for
+
 
 @dataclass
 class Received:
@@ -39,14 +41,14 @@ class Receiver:
     requests: list[Received] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def wait_for(self, count: int, timeout: float = 10.0) -> list[Received]:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+    def wait_for(self, count: int, timeout: float = 30.0) -> list[Received]:
+        """The requests received, once there are at least ``count`` (fails after ``timeout``)."""
+
+        def received() -> list[Received] | None:
             with self.lock:
-                if len(self.requests) >= count:
-                    return list(self.requests)
-            time.sleep(0.02)
-        raise AssertionError(f"expected {count} requests, got {len(self.requests)}")
+                return list(self.requests) if len(self.requests) >= count else None
+
+        return wait_for(received, timeout, f"{count} requests (got {len(self.requests)} so far)", every=0.02)
 
 
 def fail_then_succeed(failures: int, status: int = 500) -> Responder:

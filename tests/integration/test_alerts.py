@@ -92,3 +92,18 @@ def test_missed_schedule_alerts_once_per_window(
     (received,) = receiver.wait_for(1)
     assert "nightly-report missed its schedule" in received.json()["text"]
     assert len(receiver.requests) == 1
+
+
+def test_two_alerts_are_never_less_than_a_window_apart(connection: Redis, alert_settings: Settings) -> None:
+    """A claim per fixed window index let an alert fire at 299.9 s and again at 300.1 s; the claim
+    compares with the last firing instead (time from one controlled clock)."""
+    from jobs.alerts import Alert, fire_once
+
+    window = alert_settings.alert_window
+    boundary = 1_000 * window
+    alert = Alert(rule="failures", subject="tests.x", text="boom", window=window)
+    assert fire_once(connection, alert_settings, alert, now=boundary - 0.1)
+    assert not fire_once(connection, alert_settings, alert, now=boundary + 0.1)
+    assert not fire_once(connection, alert_settings, alert, now=boundary + window - 0.2)
+    assert fire_once(connection, alert_settings, alert, now=boundary + window - 0.1)
+    assert connection.llen(keys.ALERT_RECENT) == 2

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime, timedelta
 
 from redis import Redis
@@ -11,6 +10,13 @@ from rq.registry import ScheduledJobRegistry
 from jobs.settings import Settings
 from scheduler.engine import Engine
 from tests.conftest import ApiClient, run_worker
+from tests.waiting import wait_for
+
+
+def moved(engine: Engine, connection: Redis) -> bool:
+    """One scheduler pass; True once a job sits on the default queue."""
+    engine.tick()
+    return bool(connection.llen("rq:queue:default"))
 
 
 def test_echo_job_runs_to_finished(api: ApiClient, connection: Redis) -> None:
@@ -83,10 +89,7 @@ def test_delayed_job_waits_then_runs_via_scheduler(
     engine = Engine(connection, settings)
     engine.tick()
     assert connection.llen("rq:queue:default") == 0  # not yet due
-    deadline = time.monotonic() + 5
-    while connection.llen("rq:queue:default") == 0 and time.monotonic() < deadline:
-        time.sleep(0.05)
-        engine.tick()
+    wait_for(lambda: moved(engine, connection), 30, "the delayed job to be moved")
     assert datetime.now(UTC) >= due
     run_worker(connection)
     assert api.get(job["url"]).get_json()["result"] == 2
@@ -114,10 +117,7 @@ def test_retry_policy_uses_rq_retry(
     assert mid["retries_left"] == 2
     assert mid["error"] == "RuntimeError: attempt 1 fails"
     engine = Engine(connection, settings)
-    deadline = time.monotonic() + 5
-    while connection.llen("rq:queue:default") == 0 and time.monotonic() < deadline:
-        engine.tick()
-        time.sleep(0.05)
+    wait_for(lambda: moved(engine, connection), 30, "the retry to be moved")
     run_worker(connection)
     done = api.get(job["url"]).get_json()
     assert done["status"] == "finished"

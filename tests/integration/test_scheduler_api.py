@@ -11,21 +11,9 @@ from redis import Redis
 
 from jobs.settings import Settings, load_settings
 from scheduler.engine import Engine
+from tests.clock import Clock
 from tests.conftest import TEST_ENV, ApiClient, run_worker
-
-
-class Clock:
-    """A controllable clock for the engine (epoch seconds)."""
-
-    def __init__(self) -> None:
-        self.now = time.time()
-
-    def __call__(self) -> float:
-        return self.now
-
-    def catch_up(self) -> None:
-        """Jump to real time (tasks created over the API are planned on the real clock)."""
-        self.now = max(self.now, time.time())
+from tests.waiting import wait_for
 
 
 @pytest.fixture
@@ -207,11 +195,13 @@ def test_retries_then_dead_letter_then_replay(
     assert (first["status"], first["retryCount"]) == ("retry-scheduled", 1)
     assert first["lastExecution"]["error"] == "ValueError: down"
     real = Engine(connection, settings, name="mover")
+
+    def retry_moved() -> bool:
+        real.tick()
+        return bool(connection.llen("rq:queue:default"))
+
     for expected_count in (2, 2):  # retryCount counts retries: never above maxRetries
-        deadline = time.monotonic() + 5
-        while connection.llen("rq:queue:default") == 0 and time.monotonic() < deadline:
-            real.tick()
-            time.sleep(0.05)
+        wait_for(retry_moved, 30, "the retry to be moved to its queue")
         run_worker(connection)
         assert api.get(f"/admin/scheduler/{task['id']}").get_json()["retryCount"] == expected_count
     final = api.get(f"/admin/scheduler/{task['id']}").get_json()
@@ -301,9 +291,9 @@ def test_missed_schedule_is_reported(api: ApiClient, connection: Redis, redis_ur
     client = ApiClient(create_app(settings, connection).test_client(), ADMIN_TOKEN)
     task = create(client, name="heartbeat", schedule="@every 1s", handler="system.echo", params={})
     assert client.get("/admin/scheduler/health").get_json()["missed"] == []
-    deadline = time.monotonic() + 8
-    while not client.get("/admin/scheduler/health").get_json()["missed"] and time.monotonic() < deadline:
-        time.sleep(0.1)
+    wait_for(
+        lambda: client.get("/admin/scheduler/health").get_json()["missed"], 30, "the task to count as missed"
+    )
     report = client.get("/admin/scheduler/health").get_json()
     assert [m["id"] for m in report["missed"]] == [task["id"]]
     assert any("heartbeat missed its schedule" in p for p in client.get("/healthz").get_json()["problems"])

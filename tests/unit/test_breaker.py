@@ -4,22 +4,15 @@ from __future__ import annotations
 
 from jobs.breaker import CLOSED, HALF_OPEN, OPEN, Breaker, all_breakers
 from jobs.settings import load_settings
+from tests.clock import Clock
 
 SETTINGS = load_settings(
     {"BREAKER_FAILURE_THRESHOLD": "3", "BREAKER_RECOVERY_TIMEOUT": "60", "BREAKER_SUCCESS_THRESHOLD": "2"}
 )
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 def test_opens_after_n_failures_half_opens_after_timeout_closes_after_m_successes(fake_connection):
-    clock = Clock()
+    clock = Clock(start=1_000.0)
     breaker = Breaker(fake_connection, SETTINGS, "api.example.com:443", clock)
     assert breaker.failure().state == CLOSED
     assert breaker.success().failures == 0  # a success resets the consecutive count
@@ -37,7 +30,7 @@ def test_opens_after_n_failures_half_opens_after_timeout_closes_after_m_successe
 
 
 def test_a_failure_in_half_open_reopens_at_once(fake_connection):
-    clock = Clock()
+    clock = Clock(start=1_000.0)
     breaker = Breaker(fake_connection, SETTINGS, "h:80", clock)
     for _ in range(3):
         breaker.failure()
@@ -48,7 +41,7 @@ def test_a_failure_in_half_open_reopens_at_once(fake_connection):
 
 
 def test_state_is_shared_between_instances_and_listed(fake_connection):
-    clock = Clock()
+    clock = Clock(start=1_000.0)
     for _ in range(3):
         Breaker(fake_connection, SETTINGS, "shared:443", clock).failure()  # e.g. three workers
     assert Breaker(fake_connection, SETTINGS, "shared:443", clock).allow().allowed is False
