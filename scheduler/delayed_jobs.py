@@ -1,12 +1,13 @@
 """Moving due jobs out of RQ's ``ScheduledJobRegistry`` of every queue, on their millisecond due time.
 
 This is RQ's own ``RQScheduler.enqueue_scheduled_jobs`` (the same ``Queue._enqueue_job`` and
-``registry.remove`` in one pipeline per queue, rate-limited jobs through RQ's rate limiter) with two
-changes: a job is due by :func:`jobs.delayed.due_at` (its millisecond score, or the end of a whole-second
-score written by plain RQ) compared with the current time in milliseconds, instead of RQ's whole-second
-comparison that releases jobs up to a second early; and the queues are every queue RQ knows
-(``rq:queues``, which ``schedule_job`` always adds to), not only those in ``QUEUES``, so a delayed job on
-another queue is not stranded.
+``registry.remove`` for a queue's due jobs together, rate-limited jobs through RQ's rate limiter) with
+three changes. A job is due by :func:`jobs.delayed.due_at` (its millisecond score, or the end of a
+whole-second score written by plain RQ) compared with the current time in milliseconds, instead of
+RQ's whole-second comparison that releases jobs up to a second early. The queues are every queue RQ
+knows (``rq:queues``, which ``schedule_job`` always adds to), not only those in ``QUEUES``, so a delayed
+job on another queue is not stranded. And the move is a transaction that cannot push a job another
+mover took first (:func:`move_ids`).
 
 Only the scheduler leader calls :func:`move_due` (``scheduler/engine.py``), so one process moves at a
 time. Our workers run without RQ's scheduler (``with_scheduler=False``); a stock ``rq worker
@@ -21,7 +22,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from redis import Redis
+from redis import Redis, WatchError
 from rq import Queue
 from rq.job import Job
 from rq.registry import ScheduledJobRegistry
@@ -56,31 +57,47 @@ def move_due(connection: Redis, now: float, names: list[str] | None = None) -> i
     """Enqueue every delayed job due at ``now`` (epoch seconds) on its queue; returns how many moved."""
     moved = 0
     for name in names if names is not None else queue_names(connection):
-        registry = ScheduledJobRegistry(name, connection=connection)
-        job_ids = _due_ids(connection, registry, now)
-        if not job_ids:
-            continue
-        queue = Queue(name, connection=connection)
-        jobs = Job.fetch_many(job_ids, connection=connection)
-        present = [job for job in jobs if job is not None]
-        plain = [job for job in present if not job.has_rate_limit]
-        with connection.pipeline() as pipe:
-            for job in plain:
-                queue._enqueue_job(job, pipeline=pipe, at_front=job.should_enqueue_at_front())
-                registry.remove(job.id, pipeline=pipe)
+        job_ids = _due_ids(connection, ScheduledJobRegistry(name, connection=connection), now)
+        if job_ids:
+            moved += move_ids(connection, name, job_ids)
+    return moved
+
+
+def move_ids(connection: Redis, name: str, job_ids: list[str]) -> int:
+    """Enqueue these delayed jobs of queue ``name``, found due; returns how many moved.
+
+    One transaction WATCHing the jobs' hashes: a job another mover took first (a paused ex-leader
+    resuming, RQ's own scheduler) is either gone from the registry when we look, or its hash changes
+    before we commit and the transaction aborts (the rest is retried next pass). So no job is pushed
+    twice, which RQ's own ``enqueue_scheduled_jobs`` leaves to its locks.
+    """
+    registry = ScheduledJobRegistry(name, connection=connection)
+    queue = Queue(name, connection=connection)
+    with connection.pipeline() as pipe:
+        try:
+            pipe.watch(*(Job.key_for(job_id) for job_id in job_ids))
+            scores = pipe.zmscore(registry.key, job_ids)
+            job_ids = [job_id for job_id, score in zip(job_ids, scores, strict=True) if score is not None]
+            jobs = Job.fetch_many(job_ids, connection=connection) if job_ids else []
+            present = [job for job in jobs if job is not None]
+            pipe.multi()
+            for job in present:
+                if not job.has_rate_limit:
+                    queue._enqueue_job(job, pipeline=pipe, at_front=job.should_enqueue_at_front())
+                    registry.remove(job.id, pipeline=pipe)
             for job_id, found in zip(job_ids, jobs, strict=True):
                 if found is None:
                     registry.remove(job_id, pipeline=pipe)
             pipe.execute()
-        for job in present:
-            if job.has_rate_limit:
-                with connection.pipeline() as pipe:
-                    registry.remove(job.id, pipeline=pipe)
-                    queue._enqueue_rate_limited_job(
-                        job, pipeline=pipe, at_front=job.should_enqueue_at_front()
-                    )
-                    pipe.execute()
-        moved += len(present)
+        except WatchError:
+            return 0
+    moved = sum(1 for job in present if not job.has_rate_limit)
+    for job in present:
+        # RQ's rate limiter takes round trips of its own, outside any transaction: claim the job first
+        # (only one ZREM removes it), so a crash in between loses that move rather than doubling it.
+        if job.has_rate_limit and connection.zrem(registry.key, job.id):
+            queue._enqueue_rate_limited_job(job, at_front=job.should_enqueue_at_front())
+            moved += 1
     return moved
 
 

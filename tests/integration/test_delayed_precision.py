@@ -115,3 +115,32 @@ def test_batch_enqueue_keeps_milliseconds(connection: Redis, settings: Settings)
     score = connection.zscore(ScheduledJobRegistry("default", connection=connection).key, outcome.job.id)
     assert score is not None and score != int(score)
     assert moved_at(connection, settings, outcome.job.id) >= score
+
+
+def test_a_stale_mover_does_not_push_a_job_again(connection: Redis, settings: Settings) -> None:
+    """A mover that read the due ids before another moved them (a paused ex-leader) pushes nothing."""
+    from scheduler import delayed_jobs
+
+    queue = Queue("default", connection=connection)
+    job = queue.enqueue_at(datetime.now(UTC) - timedelta(seconds=3), "tests.fixtures.record_moment", "k")
+    stale = [job.id]
+    assert delayed_jobs.move_due(connection, time.time(), ["default"]) == 1
+    assert delayed_jobs.move_ids(connection, "default", stale) == 0
+    assert connection.lrange("rq:queue:default", 0, -1) == [job.id.encode()]
+
+
+def test_a_rate_limited_delayed_job_goes_through_rqs_rate_limiter(
+    connection: Redis, settings: Settings
+) -> None:
+    from rq.rate_limit import RateLimit
+
+    queue = Queue("default", connection=connection)
+    when = datetime.now(UTC) - timedelta(seconds=3)
+    limit = RateLimit("one-at-a-time", concurrency=1)
+    first = queue.enqueue_at(when, "tests.fixtures.record_moment", "k", rate_limit=limit)
+    second = queue.enqueue_at(when, "tests.fixtures.record_moment", "k", rate_limit=limit)
+    Engine(connection, settings).tick()
+    statuses = sorted(Job.fetch(j.id, connection=connection).get_status().value for j in (first, second))
+    assert connection.llen("rq:queue:default") == 1  # one admitted by the limit, one held back by RQ
+    assert connection.zcard(ScheduledJobRegistry("default", connection=connection).key) == 0
+    assert statuses == ["queued", "rate_limited"]
