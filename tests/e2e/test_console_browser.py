@@ -159,3 +159,31 @@ def test_overview_shows_queue_latency_busy_workers_and_throughput(platform: str,
         expect(page.locator("svg rect.ok[height]:not([height='0.0'])").first).to_be_attached()
         assert page.locator("main button").count() == 0 or not as_viewer
         page.close()
+
+
+def test_bulk_replay_the_dead_letters_of_one_task(platform: str, browser: Any) -> None:  # noqa: F811
+    from playwright.sync_api import expect
+
+    flood = [
+        _api(platform, "POST", "/api/v1/jobs", json={"task": "tests.fail", "kwargs": {"message": f"m{i}"}})[
+            "id"
+        ]
+        for i in range(3)
+    ]
+    calm = _api(platform, "POST", "/api/v1/jobs", json={"task": "tests.exit", "kwargs": {"code": 3}})["id"]
+    for job_id in (*flood, calm):
+        _wait_for_status(platform, job_id, "failed")
+    viewer = _login(browser, platform, _viewer_token(platform))
+    viewer.goto(platform + "/dashboard/dead-letters")
+    expect(viewer.locator('tr[data-group-task="tests.fail"] td[data-count]')).to_have_text("3")
+    assert viewer.locator("main form[method=post]").count() == 0  # only the (GET) filter form
+    admin = _login(browser, platform, ADMIN_TOKEN)
+    admin.goto(platform + "/dashboard/dead-letters?task=tests.fail")
+    expect(admin.locator("tr[data-group-task]")).to_have_count(1)
+    admin.check('tr[data-group-task="tests.fail"] input[type=checkbox]')
+    admin.click("button:text('Replay ticked groups')")
+    expect(admin.locator(".flash")).to_contain_text("replayed 3 jobs")
+    # they run again (and fail again): their pages show a second attempt
+    admin.goto(platform + f"/dashboard/jobs/{flood[0]}")
+    expect(admin.locator('tr[data-attempt="2"]')).to_be_visible(timeout=30_000)
+    assert _api(platform, "GET", f"/api/v1/jobs/{calm}")["status"] == "failed"  # the other task untouched

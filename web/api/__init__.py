@@ -13,6 +13,7 @@ from flask import Blueprint, request
 
 from web.api import (
     breakers,
+    dead_letters,
     health_metrics,
     integrations,
     job_actions,
@@ -33,6 +34,7 @@ RESOURCE_MODULES: list[ModuleType] = [
     job_listing,
     job_batch,
     job_actions,
+    dead_letters,
     tasks,
     stats,
     queues,

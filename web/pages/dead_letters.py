@@ -1,29 +1,49 @@
-"""Dead letters: failed jobs across every queue, with replay (requeue)."""
+"""Dead letters: failed jobs grouped by task and scheduled task, with filters, select-all and bulk
+replay / discard; the failed jobs one by one; failed webhook deliveries, with bulk replay / discard.
+
+Grouping and the bulk actions are ``/api/v1/dead-letters``'s own code (:mod:`web.dead_letters`,
+:func:`web.api.dead_letters.act_on_dead_letters`); a group's buttons act on exactly the jobs of the group.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, flash, redirect, url_for
+from flask import Blueprint, Response, flash, redirect, request, url_for
 
 from jobs.webhook_store import WebhookStore
+from web.api.dead_letters import DeadLetterAction, act_on_dead_letters
 from web.commands import fetch_job, requeue
+from web.dead_letters import job_groups
+from web.errors import ApiError
 from web.extension import state
 from web.pages import pagination, render
 from web.queries import failed_jobs_page
 
 DELIVERIES_SHOWN = 20  # failed webhook deliveries listed here; the webhooks page pages through all
+KINDS = ("", "job", "webhook")
+PAST = {"replay": "replayed", "discard": "discarded"}
 
 
 def dead_letters() -> Response:
     ext = state()
     page, per_page = pagination()
+    kind = request.args.get("kind", "")
+    if kind not in KINDS:
+        raise ApiError(400, "validation_error", "kind: expected job or webhook (or nothing for both)")
+    task = request.args.get("task", "").strip() or None
+    scheduled_task = request.args.get("scheduled_task", "").strip() or None
+    grouped = job_groups(ext.connection, ext.settings.queues, task, scheduled_task)
     result = failed_jobs_page(ext.connection, ext.settings.queues, page, per_page)
     deliveries, total = WebhookStore(ext.connection).list_deliveries(None, "failed", 1, DELIVERIES_SHOWN)
     return render(
         "dead_letters.html",
         "_dead_letters_figures.html",
+        grouped=grouped,
         result=result,
         deliveries=[d.public() for d in deliveries],
         deliveries_total=total,
+        kind=kind,
+        task=task or "",
+        scheduled_task=scheduled_task or "",
     )
 
 
@@ -35,6 +55,37 @@ def replay(job_id: str) -> Response:
     return redirect(url_for("pages.dead_letters"))  # type: ignore[return-value]
 
 
+def bulk(action: str) -> Response:
+    """Replay or discard the ticked groups' jobs (``group`` = their ids) or ticked deliveries."""
+    if action not in PAST:
+        raise ApiError(404, "unknown_action", f"no action {action!r}")
+    kind = request.form.get("kind", "job")
+    if kind == "webhook":
+        ids = request.form.getlist("delivery")
+    else:
+        ids = [i for value in request.form.getlist("group") for i in value.split() if i]
+    if not ids:
+        raise ApiError(400, "validation_error", "tick at least one row first")
+    body = DeadLetterAction.model_validate(
+        {"kind": "webhook" if kind == "webhook" else "job", "ids": ids[:1000]}
+    )
+    outcome = act_on_dead_letters(action, body)
+    noun = (
+        "deliver" + ("ies" if outcome["done"] != 1 else "y")
+        if kind == "webhook"
+        else "job" + ("s" if outcome["done"] != 1 else "")
+    )
+    message = f"{PAST[action]} {outcome['done']} {noun}"
+    if outcome["errors"]:
+        message += f"; {len(outcome['errors'])} refused ({outcome['errors'][0]['message']})"
+    if action == "replay" and kind != "webhook" and outcome["ids"]:
+        message += " — they are queued again; their pages show how the new attempt goes"
+    flash(message)
+    back = request.form.get("back", "")
+    return redirect(back if back.startswith("/dashboard/") else url_for("pages.dead_letters"))  # type: ignore[return-value]
+
+
 def register(bp: Blueprint) -> None:
     bp.add_url_rule("/dead-letters", "dead_letters", dead_letters, methods=["GET"])
+    bp.add_url_rule("/dead-letters/actions/<action>", "dead_letters_bulk", bulk, methods=["POST"])
     bp.add_url_rule("/dead-letters/<job_id>/replay", "replay", replay, methods=["POST"])

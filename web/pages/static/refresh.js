@@ -1,10 +1,12 @@
 // Refresh figures without a full reload: every element with data-refresh="URL" is re-fetched with
 // X-Fragment: 1 (the server answers with just that element's fragment) every data-interval ms.
-// Pauses while the tab is hidden, or while the user is typing in a form inside the element.
+// Pauses while the tab is hidden, while the user is typing in a form inside the element, and while a
+// checkbox inside it is ticked (a selection for a bulk button must not vanish under the user).
 (function () {
   "use strict";
   function refresh(el) {
-    if (document.hidden || el.contains(document.activeElement) && document.activeElement.tagName === "INPUT") {
+    var typing = el.contains(document.activeElement) && document.activeElement.tagName === "INPUT";
+    if (document.hidden || typing || el.querySelector("input[type=checkbox]:checked")) {
       return;
     }
     fetch(el.dataset.refresh, {headers: {"X-Fragment": "1"}, credentials: "same-origin", redirect: "manual"})

@@ -1,0 +1,205 @@
+"""/api/v1/dead-letters: what failed for good, grouped, and bulk replay / discard.
+
+``GET`` groups failed jobs by task and scheduled task (:mod:`web.dead_letters`) and counts failed
+webhook deliveries. ``POST /api/v1/dead-letters/{replay,discard}`` acts on one kind at a time: failed
+jobs (``kind=job``, by ``ids`` or by ``task``/``scheduled_task``; replay is the job requeue of
+:mod:`web.commands`, discard deletes the job) or failed webhook deliveries (``kind=webhook``, by ``ids``
+or all of them; replay starts a fresh retry cycle, discard deletes the delivery and its log). At most
+``limit`` (1,000) a call; ``more`` says to call again. ``dry_run`` counts without changing anything.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from flask import Blueprint, Response, jsonify, request
+from pydantic import BaseModel, ConfigDict, Field
+from rq.job import Job
+
+from jobs import webhook_delivery
+from jobs.webhook_store import WebhookStore
+from web.api.body import parse_body
+from web.api.job_actions import act
+from web.api.job_schemas import (
+    MAX_ACTION_IDS,
+    SCHEDULED_TASK,
+    TASK_NAME,
+    JobAction,
+    JobActionResult,
+    JobListQuery,
+    parse_query,
+)
+from web.api.openapi import (
+    READ_ERRORS,
+    WRITE_ERRORS,
+    errors,
+    json_response,
+    operation,
+    path_param,
+    query_param,
+    ref,
+)
+from web.api.schemas import Strict
+from web.dead_letters import failed_delivery_ids, is_delivery_job, job_groups
+from web.errors import ApiError
+from web.extension import state
+
+VERBS = {"replay": "requeue", "discard": "delete"}
+
+
+class DeadLetterGroup(BaseModel):
+    kind: str
+    task: str
+    scheduled_task: str | None
+    scheduled_task_name: str | None
+    count: int
+    latest_at: Any = None
+    latest_error: str | None
+    latest_id: str | None
+
+
+class DeadLetters(BaseModel):
+    """Failed jobs grouped (over the newest failures of each queue), and failed webhook deliveries."""
+
+    groups: list[DeadLetterGroup]
+    failed_jobs: int
+    failed_deliveries: int
+
+
+class DeadLetterAction(Strict):
+    """POST /api/v1/dead-letters/{replay,discard}."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    kind: Literal["job", "webhook"] = "job"
+    ids: list[str] | None = Field(default=None, max_length=MAX_ACTION_IDS)
+    task: str | None = Field(default=None, pattern=TASK_NAME)
+    scheduled_task: str | None = Field(default=None, pattern=SCHEDULED_TASK)
+    dry_run: bool = False
+    limit: int = Field(default=MAX_ACTION_IDS, ge=1, le=MAX_ACTION_IDS)
+
+
+def dead_letters_view(task: str | None, scheduled_task: str | None) -> dict[str, Any]:
+    ext = state()
+    grouped = job_groups(ext.connection, ext.settings.queues, task, scheduled_task)
+    _, deliveries = failed_delivery_ids(ext.connection, 1)
+    groups = [{k: v for k, v in g.items() if k != "ids"} for g in grouped["groups"]]
+    return {"groups": groups, "failed_jobs": grouped["total"], "failed_deliveries": deliveries}
+
+
+def list_dead_letters() -> Response:
+    args = {k: v for k, v in request.args.items() if v}
+    unknown = sorted(set(args) - {"task", "scheduled_task"})
+    if unknown:
+        raise ApiError(
+            400,
+            "validation_error",
+            f"{unknown[0]}: unknown filter",
+            [{"field": unknown[0], "message": "unknown filter"}],
+        )
+    query = parse_query(JobListQuery, {k: args[k] for k in ("task", "scheduled_task") if k in args})
+    return jsonify(dead_letters_view(query.task, query.scheduled_task))
+
+
+def _webhooks(action: str, body: DeadLetterAction) -> dict[str, Any]:
+    ext = state()
+    if body.task or body.scheduled_task:
+        raise ApiError(
+            400, "validation_error", "webhook dead letters are chosen by ids (or all), not by task"
+        )
+    if body.ids is not None:
+        ids, more = list(dict.fromkeys(body.ids))[: body.limit], False
+    else:
+        ids, total = failed_delivery_ids(ext.connection, body.limit)
+        more = total > len(ids)
+    store = WebhookStore(ext.connection)
+    done: list[str] = []
+    problems: list[dict[str, Any]] = []
+    for delivery_id in ids:
+        delivery = store.get_delivery(delivery_id) if len(delivery_id) <= 64 else None
+        if delivery is None or delivery.status != "failed":
+            problems.append(
+                {
+                    "id": delivery_id,
+                    "code": "not_a_dead_letter",
+                    "message": f"{delivery_id!r} is not a failed delivery",
+                }
+            )
+            continue
+        if not body.dry_run:
+            if action == "replay":
+                try:
+                    webhook_delivery.replay(ext.connection, ext.settings, delivery_id)
+                except webhook_delivery.NotReplayable as error:
+                    problems.append({"id": delivery_id, "code": "not_replayable", "message": str(error)})
+                    continue
+            else:
+                store.delete_delivery(delivery)
+        done.append(delivery_id)
+    return {"action": action, "dry_run": body.dry_run, "matched": len(ids), "done": 0 if body.dry_run else len(done),
+            "ids": done, "errors": problems, "more": more}  # fmt: skip
+
+
+def act_on_dead_letters(action: str, body: DeadLetterAction) -> dict[str, Any]:
+    """Replay or discard dead letters (shared with the page's bulk buttons)."""
+    if action not in VERBS:
+        raise ApiError(404, "unknown_action", f"no action {action!r}; actions are replay, discard")
+    if body.kind == "webhook":
+        return _webhooks(action, body)
+    fields = (
+        {"ids": body.ids}
+        if body.ids is not None
+        else {"task": body.task, "scheduled_task": body.scheduled_task}
+    )
+    job_action = JobAction.model_validate({**fields, "dry_run": True, "limit": body.limit})
+    found = act(VERBS[action], job_action)  # a dry run first: which failed jobs match
+    ext = state()
+    jobs = Job.fetch_many(found["ids"], connection=ext.connection)
+    ids = [job.id for job in jobs if job is not None and not is_delivery_job(job)]  # those are webhooks
+    if body.dry_run or not ids:
+        return {**found, "action": action, "ids": ids, "matched": len(ids), "dry_run": body.dry_run}
+    result = act(VERBS[action], JobAction.model_validate({"ids": ids}))
+    return {**result, "action": action, "errors": found["errors"] + result["errors"], "more": found["more"]}
+
+
+def dead_letter_action(action: str) -> Response:
+    return jsonify(act_on_dead_letters(action, parse_body(DeadLetterAction)))
+
+
+def register(bp: Blueprint) -> None:
+    bp.add_url_rule("/dead-letters", "list_dead_letters", list_dead_letters, methods=["GET"])
+    bp.add_url_rule("/dead-letters/<action>", "dead_letter_action", dead_letter_action, methods=["POST"])
+
+
+OPENAPI_MODELS = (DeadLetters, DeadLetterAction)
+
+
+def openapi_paths() -> dict[str, Any]:
+    empty_or = {"type": "string", "pattern": f"^$|{TASK_NAME}"}
+    return {
+        "/api/v1/dead-letters": {
+            "get": operation(
+                "Dead letters: failed jobs grouped by task and scheduled task; failed webhook deliveries",
+                {"200": json_response(ref(DeadLetters), "The groups"), **errors(*READ_ERRORS, 400)},
+                parameters=[
+                    query_param("task", empty_or, "Only this task"),
+                    query_param(
+                        "scheduled_task",
+                        {"type": "string", "pattern": f"^$|{SCHEDULED_TASK}"},
+                        "Only runs of this scheduled task",
+                    ),
+                ],
+            )
+        },
+        "/api/v1/dead-letters/{action}": {
+            "post": operation(
+                "Replay or discard dead letters (jobs by task, scheduled task or ids; webhook deliveries)",
+                {
+                    "200": json_response(ref(JobActionResult), "What was (or would be) done"),
+                    **errors(*WRITE_ERRORS, 404),
+                },
+                DeadLetterAction,
+                parameters=[{**path_param("action"), "schema": {"type": "string", "enum": list(VERBS)}}],
+            )
+        },
+    }
