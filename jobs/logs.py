@@ -28,6 +28,29 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str)
 
 
+# RQ's worker logs these at INFO on every maintenance pass (registry cleaning every few seconds per
+# worker) and after every job: routine chatter that buries what an operator reads. They become DEBUG.
+ROUTINE_RQ_MESSAGES = (
+    "Worker %s: cleaning registries for queue: %s",
+    "Worker %s: cleaning group registries",
+    "Worker %s: job %s result is kept for %s seconds",
+)
+
+
+class RoutineToDebug(logging.Filter):
+    """Demote :data:`ROUTINE_RQ_MESSAGES` to DEBUG: dropped unless the process logs at DEBUG."""
+
+    def __init__(self, debug: bool) -> None:
+        super().__init__()
+        self.debug = debug
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.msg not in ROUTINE_RQ_MESSAGES:
+            return True
+        record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+        return self.debug
+
+
 def setup_logging(settings: Settings) -> None:
     """Configure the root logger once for this process."""
     handler = logging.StreamHandler(sys.stderr)
@@ -38,3 +61,7 @@ def setup_logging(settings: Settings) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(settings.log_level)
+    rq_worker = logging.getLogger("rq.worker")
+    for old in [f for f in rq_worker.filters if isinstance(f, RoutineToDebug)]:
+        rq_worker.removeFilter(old)
+    rq_worker.addFilter(RoutineToDebug(settings.log_level == "DEBUG"))
