@@ -7,7 +7,8 @@ so the API can say why a job is waiting to retry.
 
 Other processes may write ``job.meta`` while the job runs (progress, a client's notes). The summary is
 merged into the meta stored in Redis (a WATCH transaction), and the job's in-memory meta becomes that
-merged dict, so RQ's own saves after this point (a retry re-saves the job) keep those writes too.
+merged dict, so RQ's own saves after this point (a retry re-saves the job) keep those writes too. A
+stored meta this process cannot deserialize is left untouched (RQ keeps its bytes), without a summary.
 """
 
 from __future__ import annotations
@@ -42,8 +43,12 @@ def merge_meta(job: Job, updates: dict[str, Any]) -> None:
                 raw = pipe.hget(job.key, "meta")
                 try:
                     stored = job.serializer.loads(raw) if raw else {}  # type: ignore[arg-type]
-                except Exception:  # unreadable here (another serializer): keep ours
-                    stored = {}
+                except Exception:  # unreadable here (a class only its client has): leave it as it is
+                    pipe.reset()
+                    log.warning(
+                        "job %s: its meta cannot be read here; not adding %s", job.id, ", ".join(updates)
+                    )
+                    return
                 merged = {**job.meta, **(stored if isinstance(stored, dict) else {}), **updates}
                 pipe.multi()
                 pipe.hset(job.key, "meta", job.serializer.dumps(merged))

@@ -41,7 +41,7 @@ from jobs.hooks import JobEvent, hooks, task_of
 from jobs.horse import PreforkHorse
 from jobs.horse_state import EXIT_DONE, Running, describe_exit
 from jobs.lean import REDIS_DOWN
-from jobs.rq_compat import DequeueStrategy
+from jobs.rq_compat import DequeueStrategy, WorkerStatus
 from jobs.settings import Settings
 
 log = logging.getLogger("taskyard.worker")
@@ -71,6 +71,7 @@ class PreforkWorker(PreforkHorse):
         self._beat_job: Job | None = None
         self._long_ids: dict[str, str] = {}  # execution id -> a job id too long for the slot
         self._next_beat: tuple[str, float] = ("", 0.0)  # (execution id, when its next heartbeat is due)
+        self._judged = 0  # jobs whose horse ended mid-job (they count as processed, as in RQ)
 
     def work(self, burst: bool = False, logging_level: str | None = None, *args: Any, **kwargs: Any) -> bool:
         """Register, then keep one horse running jobs until stopped (or, in burst mode, drained).
@@ -97,7 +98,7 @@ class PreforkWorker(PreforkHorse):
         finally:
             self._cold_stop()
             self.teardown()
-        return self._slot.read()[0] > 0
+        return self._slot.read()[0] + self._judged > 0
 
     def _bootstrap(self, logging_level: str) -> None:
         """RQ's ``bootstrap`` (register, subscribe), waiting out an unreachable or full Redis: a worker
@@ -162,7 +163,10 @@ class PreforkWorker(PreforkHorse):
             _, running = self._slot.read()
             if running is not None:
                 self._judge(running, status or 0)
+                self._judged += 1
                 self._slot.finish(self._slot.read()[0])
+                self._state = ""  # the horse wrote "busy": the worker is idle until the next horse works
+                self.set_state(WorkerStatus.IDLE)
             return status
         _, running = self._slot.read()
         if running is None:
