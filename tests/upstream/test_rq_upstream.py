@@ -94,7 +94,9 @@ def _upstream_tests(cache: Path) -> Path:
                 member.name = member.name[len(f"rq-{rq_version}/") :]
             archive.extractall(unpacked, members=members, filter="data")
     if not (cache / "deps" / "psutil").exists():
-        _pip("install", "--target", str(cache / "deps"), "psutil")
+        _pip(
+            "install", "--target", str(cache / "deps"), "psutil==7.2.2"
+        )  # what RQ 3.0 tests were run with here
     return unpacked
 
 
