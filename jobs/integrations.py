@@ -28,7 +28,7 @@ from rq.job import Job, JobStatus
 
 from jobs import keys
 from jobs.crypto import Cipher
-from jobs.enqueue import JobRequest, enqueue
+from jobs.enqueue import PENDING, JobRequest, enqueue
 from jobs.settings import Settings
 
 REFRESH_TASK = "oauth.refresh"
@@ -176,6 +176,18 @@ def schedule_health(connection: Redis, settings: Settings, integration: Integrat
     return _replace_job(connection, settings, request)
 
 
+def ensure_health(connection: Redis, settings: Settings, integration: Integration) -> Job | None:
+    """Schedule the stable health-check chain only if it has no pending job (a one-off check, by hand or
+    on demand, must neither start a second chain nor push the existing one back)."""
+    try:
+        existing = Job.fetch(health_job_id(integration.id), connection=connection)
+    except NoSuchJobError:
+        existing = None
+    if existing is not None and existing.get_status() in PENDING:
+        return None
+    return schedule_health(connection, settings, integration)
+
+
 def unschedule(connection: Redis, integration_id: str) -> None:
     """Delete the integration's pending jobs (a running one finds the integration gone and stops)."""
     for job_id in (refresh_job_id(integration_id), health_job_id(integration_id)):
@@ -187,11 +199,14 @@ def unschedule(connection: Redis, integration_id: str) -> None:
             job.delete()
 
 
-def repeat_current_job(delay: float) -> bool:
+def repeat_current_job(delay: float, stable_id: str) -> bool:
     """Run the job being performed once more, ``delay`` seconds after it ends: same job, same id
-    (RQ's ``Repeat``, which the worker applies on success). False outside a worker."""
+    (RQ's ``Repeat``, which the worker applies on success). False outside a worker, and for a job that
+    is not the integration's stable one (``stable_id``): a hand-enqueued ``oauth.refresh`` or
+    ``oauth.health_check`` runs once and never starts a second chain; the caller reschedules the stable
+    job instead."""
     job = get_current_job()
-    if job is None:
+    if job is None or job.id != stable_id:
         return False
     job.repeats_left = 1
     job.repeat_intervals = [max(0, math.ceil(delay))]

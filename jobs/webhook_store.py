@@ -23,6 +23,9 @@ from jobs import keys
 from jobs.crypto import Cipher
 
 STATUSES = ("pending", "retrying", "delivered", "failed")
+# Event types published under a new name whose subscribers of the older name still receive them:
+# the design notes call an integration's lost access ``access_revoked``; Taskyard first named it so.
+EVENT_ALIASES: dict[str, tuple[str, ...]] = {"access_revoked": ("integration.revoked",)}
 FINISHED = ("delivered", "failed")
 MAX_ATTEMPT_LOG = 200  # attempts kept per delivery (a replayed delivery keeps logging)
 
@@ -124,7 +127,9 @@ class WebhookStore:
         return bool(self.connection.hdel(keys.WEBHOOK_ENDPOINTS, endpoint_id))
 
     def subscribers(self, event_type: str) -> list[Endpoint]:
-        return [e for e in self.endpoints() if e.subscribes_to(event_type)]
+        """Active endpoints subscribed to ``event_type`` or to one of its older names (each once)."""
+        names = (event_type, *EVENT_ALIASES.get(event_type, ()))
+        return [e for e in self.endpoints() if any(e.subscribes_to(name) for name in names)]
 
     # --- deliveries -----------------------------------------------------------------------------
     def lock(self, delivery_id: str, timeout: float, wait: float) -> Any:

@@ -9,7 +9,13 @@ circuit breaker on the provider's host defers the job instead of spending its re
 
 ``oauth.health_check`` runs every ``OAUTH_HEALTH_INTERVAL`` per integration: ``expired`` → a refresh at
 the front of the queue; ``revoked`` → the owner is told once (an ``email.send`` job and an
-``integration.revoked`` webhook event); ``error`` → logged. The health check never fails.
+``access_revoked`` webhook event, which endpoints subscribed to its older name ``integration.revoked``
+also receive); ``error`` → logged. The health check never fails.
+
+One chain per integration: only the jobs with the integration's stable ids (``oauth-refresh-<id>``,
+``oauth-health-<id>``) repeat themselves. The same task enqueued by hand, or the on-demand health check of
+the API, runs once; a refresh then reschedules the stable refresh job (the tokens changed), a health
+check only makes sure the stable chain exists.
 """
 
 from __future__ import annotations
@@ -31,6 +37,9 @@ from jobs.integrations import (
     HEALTH_TASK,
     REFRESH_TASK,
     IntegrationStore,
+    ensure_health,
+    health_job_id,
+    refresh_job_id,
     repeat_current_job,
     schedule_refresh,
 )
@@ -42,6 +51,10 @@ from jobs.targets import check_url, host_of
 from jobs.webhook_delivery import publish_event
 
 log = logging.getLogger("taskyard.oauth")
+# The design notes' token refresh queue: ``attempts: 3, backoff: { type: 'exponential', delay: 5000 }``,
+# i.e. 3 attempts in all (2 retries), 5 s then 10 s apart (Bull's exponential backoff has no jitter).
+REFRESH_RETRY = RetryPolicy(max_retries=2, backoff="exponential", delay=5)
+REVOKED_EVENT = "access_revoked"  # the notes' name; subscribers of "integration.revoked" get it too
 DEFAULT_EXPIRES_IN = 3600  # seconds, when a provider's answer has no expires_in
 
 
@@ -89,7 +102,7 @@ def run_refresh(
         decision = breaker.allow()
         if not decision.allowed and decision.retry_at is not None:
             wait = decision.retry_at - now()
-            if not repeat_current_job(wait):
+            if not repeat_current_job(wait, refresh_job_id(integration_id)):
                 schedule_refresh(connection, settings, integration, now())
             return {"integration_id": integration_id, "deferred": "circuit breaker open", "seconds": wait}
         try:
@@ -128,7 +141,7 @@ def run_refresh(
             revoked_notified_at=None,
         )
         next_at = updated.expires_at - settings.oauth_refresh_lead
-        if not repeat_current_job(next_at - refreshed_at):
+        if not repeat_current_job(next_at - refreshed_at, refresh_job_id(integration_id)):
             schedule_refresh(connection, settings, updated, refreshed_at)
         return {"integration_id": integration_id, "status": "active", "next_refresh_at": next_at}
     finally:
@@ -145,7 +158,7 @@ def _json(response: Any) -> dict[str, Any]:
 
 @task(
     REFRESH_TASK,
-    retry=RetryPolicy(max_retries=3, backoff="exponential", delay=60, jitter=0.1),
+    retry=REFRESH_RETRY,
     timeout=120,
     description="Refresh an OAuth integration's tokens (refresh_token grant) and schedule the next refresh.",
 )
@@ -193,7 +206,7 @@ def _notify_revoked(connection: Redis, settings: Settings, integration: Any) -> 
             f"lost access: {integration.status_reason}. Reconnect it to resume syncing.")  # fmt: skip
     enqueue(connection, settings, JobRequest("email.send", kwargs={"to": integration.owner_email,
                                                                    "subject": subject, "body": body}))  # fmt: skip
-    publish_event(connection, settings, "integration.revoked", {
+    publish_event(connection, settings, REVOKED_EVENT, {
         "integration_id": integration.id, "tenant_id": integration.tenant_id,
         "provider": integration.provider, "reason": integration.status_reason,
     })  # fmt: skip
@@ -201,8 +214,12 @@ def _notify_revoked(connection: Redis, settings: Settings, integration: Any) -> 
 
 @task(HEALTH_TASK, retry=NO_RETRY, timeout=60, description="Check one OAuth integration; runs every 4 hours.")
 def health_check(integration_id: str) -> dict[str, Any]:
-    settings = job_settings()
-    result = run_health_check(job_connection(), settings, integration_id)
-    if result["status"] != "gone":
-        repeat_current_job(settings.oauth_health_interval)
+    settings, connection = job_settings(), job_connection()
+    result = run_health_check(connection, settings, integration_id)
+    if result["status"] != "gone" and not repeat_current_job(
+        settings.oauth_health_interval, health_job_id(integration_id)
+    ):
+        integration = IntegrationStore(connection, cipher(settings)).get(integration_id)
+        if integration is not None:
+            ensure_health(connection, settings, integration)  # a one-off check: keep one stable chain
     return result

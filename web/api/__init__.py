@@ -15,6 +15,7 @@ from web.api import (
     breakers,
     dead_letters,
     health_metrics,
+    integration_actions,
     integrations,
     job_actions,
     job_batch,
@@ -42,6 +43,7 @@ RESOURCE_MODULES: list[ModuleType] = [
     webhooks,
     breakers,
     integrations,
+    integration_actions,
     health_metrics,
 ]
 

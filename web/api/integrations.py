@@ -13,6 +13,7 @@ from jobs.crypto import EncryptionUnavailable, cipher
 from jobs.integrations import Integration, IntegrationStore, schedule_health, schedule_refresh, unschedule
 from jobs.targets import TargetRefused, check_url
 from web.api.body import parse_body
+from web.api.integration_actions import refresh_and_wait, wants_wait
 from web.api.jobs import accepted
 from web.api.openapi import (
     READ_ERRORS,
@@ -22,6 +23,7 @@ from web.api.openapi import (
     list_of,
     operation,
     path_param,
+    query_param,
     ref,
 )
 from web.api.schemas import JobAccepted, Strict
@@ -120,6 +122,8 @@ def delete_integration(integration_id: str) -> Response:
 def refresh_now(tenant_id: str, integration_id: str) -> Response:
     ext = state()
     integration = _get(integration_id, tenant_id)
+    if wants_wait():
+        return refresh_and_wait(integration)
     job = schedule_refresh(ext.connection, ext.settings, integration, time.time(), urgent=True)
     if job is None:
         raise ApiError(409, "refresh_running", f"a refresh of {integration_id} is running now")
@@ -165,12 +169,22 @@ def openapi_paths() -> dict[str, Any]:
         },
         "/api/v1/oauth/tenants/{tenant_id}/integrations/{integration_id}/refresh": {
             "post": operation(
-                "Refresh the integration's tokens now (a job at the front of the queue)",
+                "Refresh the integration's tokens now: a job at the front of the queue (202), or with "
+                "?wait=true in this request (200, the updated integration)",
                 {
+                    "200": json_response(ref(IntegrationView), "Refreshed (wait=true)"),
                     "202": json_response(ref(RefreshQueued), "Refresh enqueued"),
-                    **errors(401, 403, 404, 409, 503),
+                    **errors(400, 401, 403, 404, 409, 502, 503),
                 },
-                parameters=[path_param("tenant_id"), *one],
+                parameters=[
+                    path_param("tenant_id"),
+                    *one,
+                    query_param(
+                        "wait",
+                        {"type": "string", "enum": ["true", "false", "1", "0", ""]},
+                        "true: refresh in the request and answer 200 with the integration",
+                    ),
+                ],
             )
         },
     }

@@ -29,7 +29,8 @@ REASONS = {
     415: "Not JSON",
     422: "Idempotency-Key reused with another body",
     429: "Rate limited, or too many wrong tokens from this address (see Retry-After)",
-    503: "Redis unavailable or full",
+    502: "An upstream service (an OAuth provider) failed",
+    503: "Redis unavailable or full, or an upstream circuit breaker is open (see Retry-After)",
 }
 READ_ERRORS = (401, 429, 503)
 WRITE_ERRORS = (400, 401, 403, 413, 415, 429, 503)

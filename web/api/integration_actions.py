@@ -1,0 +1,89 @@
+"""On-demand integration work, answered synchronously as the design notes' API does it.
+
+The background-jobs note's current API refreshes tokens and checks health inside the request
+(``return jsonResponse(res, 200, updatedIntegration)`` / ``jsonResponse(res, 200, healthStatus)``).
+Taskyard's refresh endpoint enqueues a job (202) by default; with ``?wait=true`` it refreshes in the
+request instead and answers 200 with the updated integration, bounded by ``OAUTH_TIMEOUT`` (the one
+call to the provider; the per-integration lock is never waited for: a refresh already running is a
+409). ``POST /api/v1/integrations/<id>/health-check`` runs one health check now and answers its result;
+it starts no chain of its own (the integration keeps its one stable ``oauth-health-<id>`` chain).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, request
+from pydantic import BaseModel
+
+from jobs.builtin.oauth import RefreshFailed, run_health_check, run_refresh
+from jobs.integrations import Integration
+from web.api.openapi import errors, json_response, operation, path_param, ref
+from web.errors import ApiError
+from web.extension import state
+
+WAIT_VALUES = {"true": True, "1": True, "false": False, "0": False, "": False}
+
+
+class HealthCheckResult(BaseModel):
+    integration_id: str
+    status: str
+    action: str | None = None
+    error: str | None = None
+
+
+def wants_wait() -> bool:
+    """The ``wait`` query argument: true/1 or false/0 (absent: false); anything else is a 400."""
+    raw = request.args.get("wait", "").strip().lower()
+    if raw not in WAIT_VALUES:
+        raise ApiError(400, "validation_error", "wait: expected true or false")
+    return WAIT_VALUES[raw]
+
+
+def refresh_and_wait(integration: Integration) -> Response:
+    """Refresh ``integration`` in this request; 200 with the updated integration."""
+    from web.api.integrations import _get  # the resource module's lookup (404s, tenant check)
+
+    ext = state()
+    try:
+        result = run_refresh(ext.connection, ext.settings, integration.id)
+    except RefreshFailed as error:
+        raise ApiError(502, "refresh_failed", str(error)) from None
+    if "skipped" in result:
+        raise ApiError(409, "refresh_running", f"a refresh of {integration.id} is running now")
+    if "deferred" in result:
+        wait = max(1, round(float(result.get("seconds") or 1)))
+        raise ApiError(503, "provider_unavailable", f"the provider's circuit breaker is open; retry in {wait} s",
+                       headers={"Retry-After": str(wait)})  # fmt: skip
+    return jsonify(_get(integration.id).public())
+
+
+def health_check_now(integration_id: str) -> Response:
+    from web.api.integrations import _get
+
+    integration = _get(integration_id)
+    ext = state()
+    return jsonify(run_health_check(ext.connection, ext.settings, integration.id))
+
+
+def register(bp: Blueprint) -> None:
+    bp.add_url_rule("/integrations/<integration_id>/health-check", "integration_health_check",
+                    health_check_now, methods=["POST"])  # fmt: skip
+
+
+OPENAPI_MODELS = (HealthCheckResult,)
+
+
+def openapi_paths() -> dict[str, Any]:
+    return {
+        "/api/v1/integrations/{integration_id}/health-check": {
+            "post": operation(
+                "Check the integration now and answer the result (starts no second health-check chain)",
+                {
+                    "200": json_response(ref(HealthCheckResult), "The check's result"),
+                    **errors(401, 403, 404, 409, 429, 503),
+                },
+                parameters=[path_param("integration_id")],
+            )
+        }
+    }
