@@ -217,6 +217,12 @@ MAXMEMORY = 4 * 1_048_576  # bytes: small enough to fill in a moment
 FILLER = b"x" * 65_536
 
 
+def _keep_full(connection: Redis) -> None:
+    """Set the limit just under what is used, so every write that needs memory is refused: right after
+    a refused write the server's usage can dip (freed buffers) and let a small write through."""
+    connection.config_set("maxmemory", str(int(connection.info("memory")["used_memory"]) - 1_048_576))
+
+
 def _fill(connection: Redis) -> int:
     """Write filler keys until Redis refuses with OOM; return how many were stored."""
     stored = 0
@@ -253,6 +259,7 @@ def test_a_full_redis_refuses_new_work_and_keeps_what_it_holds(tmp_path: Path) -
         )
         assert task.status_code == 201
         assert _fill(connection) > 0
+        _keep_full(connection)
         job_keys = set(connection.keys("rq:job:*"))
         queued = connection.lrange("rq:queue:default", 0, -1)
 
@@ -350,8 +357,7 @@ def test_a_full_redis_does_not_crash_the_worker_or_the_scheduler(tmp_path: Path)
             for i in range(3)
         ]
         _fill(connection)
-        # Keep it full: the limit just under what is used, so every write that needs memory is refused.
-        connection.config_set("maxmemory", str(int(connection.info("memory")["used_memory"]) - 1_048_576))
+        _keep_full(connection)
         late = Proc("jobs.worker", server.url, tmp_path / "late.log", **env)
         time.sleep(DOWN_FOR)  # the refused writes happen now, in the processes; nothing to poll for
         assert statuses(connection, queued) == ["scheduled"] * 3  # not moved, not half-moved
