@@ -74,6 +74,7 @@ class DeclaredSchedule:
     timezone: str = "UTC"
     description: str = ""
     allow_overlap: bool = False
+    max_interval: float | None = None  # seconds without a success before it counts as missed (the task's own)
 
     @property
     def override_variable(self) -> str:
@@ -147,6 +148,7 @@ class TaskRegistry:
         params: Mapping[str, Any] | None = None,
         timezone: str = "UTC",
         allow_overlap: bool = False,
+        max_interval: float | None = None,
     ) -> Callable[[F], F]:
         """Decorator: register the function under ``name`` and return it unchanged.
 
@@ -161,7 +163,14 @@ class TaskRegistry:
             if schedule is not None:
                 self.declare(
                     DeclaredSchedule(
-                        name, name, schedule, dict(params or {}), timezone, summary, allow_overlap
+                        name,
+                        name,
+                        schedule,
+                        dict(params or {}),
+                        timezone,
+                        summary,
+                        allow_overlap,
+                        max_interval,
                     )
                 )
             return func

@@ -54,6 +54,7 @@ def definition_of(declared: DeclaredSchedule, schedule: str) -> Definition:
         recurring=not schedule.strip().lower().startswith(("@after", "now")),
         allow_overlap=declared.allow_overlap,
         source="declared",
+        max_interval=round(declared.max_interval * 1000) if declared.max_interval else 0,
     )
 
 

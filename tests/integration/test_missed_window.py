@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from jobs import keys
 from scheduler.cron import parse_schedule
 from scheduler.health import deadline
 from tests.conftest import ApiClient
@@ -60,3 +61,21 @@ def test_a_bad_window_is_refused(api: ApiClient, value: object) -> None:
         json={"name": "w", "handler": "system.echo", "schedule": "@every 1h", "maxInterval": value},
     )
     assert response.status_code == 400 and "maxInterval" in str(response.get_json()["error"])
+
+
+def test_a_code_declared_schedule_declares_its_window(connection, settings) -> None:  # type: ignore[no-untyped-def]
+    """``'dailyMaintenanceCheck': 25 * 60 * 60 * 1000``, declared beside the code as the note's
+    ``@Cron('0 0 * * *') async dailyMaintenanceCheck()`` is: ``@task(..., max_interval=25 * 3600)``."""
+    from jobs.registry import DeclaredSchedule, TaskRegistry, TaskSpec
+    from scheduler import declared
+    from scheduler.store import TaskStore
+
+    tasks = TaskRegistry()
+    tasks.add(TaskSpec("cars.daily_maintenance_check", lambda: None))
+    tasks.declare(DeclaredSchedule("daily-maintenance", "cars.daily_maintenance_check", "0 0 * * *",
+                                   max_interval=25 * 3600))  # fmt: skip
+    assert declared.sync(connection, tasks, settings, NOW) is not None
+    task = TaskStore(connection).get(declared.task_id(tasks.declared_schedules()[0]))
+    assert task is not None and task.definition.max_interval == 25 * 3600 * 1000
+    expected = connection.zscore(keys.SCHED_EXPECTED, task.id)
+    assert task.next_run is not None and expected == task.next_run / 1000 + 25 * 3600
