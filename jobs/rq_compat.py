@@ -115,6 +115,8 @@ WORKER_ATTRIBUTES = (
     "_dequeue_strategy",
 )
 POOL_ATTRIBUTES = ("_queue_names", "_connection_class", "_pool_class", "_pool_kwargs")
+# Private attributes of a Queue read by the worker's retry path (jobs/delayed.py, PreciseQueue.like).
+QUEUE_ATTRIBUTES = ("_default_timeout", "_is_async")
 # Private fields of a Job read through the accessors below.
 JOB_ATTRIBUTES = (
     "_func_name",
@@ -134,9 +136,12 @@ def _parameters(cls: type, name: str) -> tuple[str, ...] | None:
     return names[1:] if names and names[0] in ("self", "cls") else names
 
 
-def contract_problems(worker: Worker, pool: WorkerPool | None = None, job: Job | None = None) -> list[str]:
+def contract_problems(
+    worker: Worker, pool: WorkerPool | None = None, job: Job | None = None, queue: Queue | None = None
+) -> list[str]:
     """What in the installed RQ differs from :data:`CONTRACT` (empty when all holds), one line each,
-    naming the method or attribute. ``worker``/``pool``/``job`` are instances to check attributes on."""
+    naming the method or attribute. ``worker``/``pool``/``job``/``queue`` are instances to check
+    attributes on."""
     problems = []
     for (cls, name), expected in CONTRACT.items():
         found = _parameters(cls, name)
@@ -144,7 +149,13 @@ def contract_problems(worker: Worker, pool: WorkerPool | None = None, job: Job |
             problems.append(f"{cls.__module__}.{cls.__name__}.{name} is gone")
         elif found[: len(expected)] != expected:
             problems.append(f"{cls.__name__}.{name} takes {found}, the worker relies on {expected}")
-    for owner, names in ((worker, WORKER_ATTRIBUTES), (pool, POOL_ATTRIBUTES), (job, JOB_ATTRIBUTES)):
+    owners = (
+        (worker, WORKER_ATTRIBUTES),
+        (pool, POOL_ATTRIBUTES),
+        (job, JOB_ATTRIBUTES),
+        (queue, QUEUE_ATTRIBUTES),
+    )
+    for owner, names in owners:
         if owner is None:
             continue
         problems += [f"{type(owner).__name__} has no attribute {n}" for n in names if not hasattr(owner, n)]

@@ -133,3 +133,27 @@ def test_the_admitted_runner_is_the_schedulers() -> None:
     from scheduler.runner import RUNNER as SCHEDULER_RUNNER
 
     assert RUNNER == SCHEDULER_RUNNER
+
+
+def test_rq_scheduler_code_can_name_a_task(connection: Redis, settings: Settings) -> None:
+    """rq-scheduler's client with a task name as the function: our scheduler moves it, the worker runs
+    the task."""
+    import time
+    from datetime import timedelta
+
+    from rq_scheduler import Scheduler
+
+    from scheduler.engine import Engine
+
+    job = Scheduler(connection=connection).enqueue_in(timedelta(seconds=1), "system.echo", x=1)
+    engine = Engine(connection, settings)
+    deadline = time.monotonic() + 15
+    while Job.fetch(job.id, connection=connection).get_status() != "finished":
+        assert time.monotonic() < deadline, "the rq-scheduler job never ran"
+        engine.tick()
+        TaskyardSimpleWorker(
+            [Queue("default", connection=connection)], connection=connection, settings=settings
+        ).work(burst=True)
+        time.sleep(0.05)
+    done = Job.fetch(job.id, connection=connection)
+    assert done.return_value() == {"x": 1}

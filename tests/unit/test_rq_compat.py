@@ -15,22 +15,21 @@ from jobs import rq_compat
 
 
 @pytest.fixture
-def instances() -> tuple[Worker, WorkerPool, Job]:
+def instances() -> tuple[Worker, WorkerPool, Job, Queue]:
     connection = fakeredis.FakeRedis()
     queue = Queue("default", connection=connection)
     job = queue.enqueue("tests.fixtures.add", 1, 2)
     fetched = Job.fetch(job.id, connection=connection)
-    return Worker([queue], connection=connection), WorkerPool([queue], connection=connection), fetched
+    return Worker([queue], connection=connection), WorkerPool([queue], connection=connection), fetched, queue
 
 
-def test_the_installed_rq_matches_the_contract(instances: tuple[Worker, WorkerPool, Job]) -> None:
-    worker, pool, job = instances
-    problems = rq_compat.contract_problems(worker, pool, job)
+def test_the_installed_rq_matches_the_contract(instances: tuple[Worker, WorkerPool, Job, Queue]) -> None:
+    problems = rq_compat.contract_problems(*instances)
     assert problems == [], "RQ internals the worker relies on changed:\n" + "\n".join(problems)
 
 
 def test_a_changed_signature_is_reported_by_name(
-    monkeypatch: pytest.MonkeyPatch, instances: tuple[Worker, WorkerPool, Job]
+    monkeypatch: pytest.MonkeyPatch, instances: tuple[Worker, WorkerPool, Job, Queue]
 ) -> None:
     def handle_job_success(self: Worker, job: Job, queue: Queue) -> None: ...
 
@@ -41,14 +40,20 @@ def test_a_changed_signature_is_reported_by_name(
     assert any(p.endswith("Worker._handle_stopped_job is gone") for p in problems)
 
 
-def test_a_missing_private_attribute_is_reported_by_name(instances: tuple[Worker, WorkerPool, Job]) -> None:
-    worker, pool, job = instances
+def test_a_missing_private_attribute_is_reported_by_name(
+    instances: tuple[Worker, WorkerPool, Job, Queue],
+) -> None:
+    worker, pool, job, queue = instances
     del worker._ordered_queues
-    assert rq_compat.contract_problems(worker, pool, job) == ["Worker has no attribute _ordered_queues"]
+    del queue._is_async
+    assert rq_compat.contract_problems(worker, pool, job, queue) == [
+        "Worker has no attribute _ordered_queues",
+        "Queue has no attribute _is_async",
+    ]
 
 
-def test_job_accessors_read_rq_fields(instances: tuple[Worker, WorkerPool, Job]) -> None:
-    _, _, job = instances
+def test_job_accessors_read_rq_fields(instances: tuple[Worker, WorkerPool, Job, Queue]) -> None:
+    job = instances[2]
     assert rq_compat.callback_names(job) == [] and not rq_compat.has_callbacks(job)
     assert job.func_name == "tests.fixtures.add"
     stored = job.data
