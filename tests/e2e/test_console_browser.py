@@ -187,3 +187,41 @@ def test_bulk_replay_the_dead_letters_of_one_task(platform: str, browser: Any) -
     admin.goto(platform + f"/dashboard/jobs/{flood[0]}")
     expect(admin.locator('tr[data-attempt="2"]')).to_be_visible(timeout=30_000)
     assert _api(platform, "GET", f"/api/v1/jobs/{calm}")["status"] == "failed"  # the other task untouched
+
+
+def test_schedule_with_a_bad_cron_then_a_good_one_see_next_runs_watch_it_run_pause(
+    platform: str,  # noqa: F811
+    browser: Any,
+) -> None:
+    from playwright.sync_api import expect
+
+    viewer = _login(browser, platform, _viewer_token(platform))
+    viewer.goto(platform + "/dashboard/schedules")
+    expect(viewer.locator("text=New scheduled task")).to_have_count(0)
+    refused = viewer.goto(platform + "/dashboard/schedules/new")
+    assert refused is not None and refused.status == 403
+    expect(viewer.locator(".error-page")).to_contain_text("viewer")
+
+    page = _login(browser, platform, ADMIN_TOKEN)
+    page.goto(platform + "/dashboard/schedules")
+    page.click("text=New scheduled task")
+    page.fill("input[name=name]", "console-every-second")
+    page.select_option("select[name=handler]", "system.echo")
+    expect(page.locator("[data-handler-help]")).not_to_be_empty()
+    page.fill("input[name=schedule]", "61 * * * *")
+    expect(page.locator("[data-preview-error]")).to_be_visible()  # said while typing
+    page.click("button:text('Save')")
+    expect(page.locator('[data-error-for="schedule"]')).to_contain_text("schedule")  # under the field
+    expect(page.locator("input[name=schedule]")).to_have_value("61 * * * *")
+    page.fill("input[name=schedule]", "*/1 * * * * *")
+    expect(page.locator("[data-next-run]")).to_have_count(5)
+    page.click("button:text('Save')")
+    expect(page.locator("h1")).to_have_text("console-every-second")
+    expect(page.locator('[data-execution-status="completed"]').first).to_be_visible(timeout=30_000)
+    page.click('button[data-action="pause"]')
+    expect(page.locator('[data-field="status"]')).to_have_text("paused")
+    expect(page.locator('button[data-action="pause"]')).to_have_count(0)
+    expect(page.locator('button[data-action="resume"]')).to_be_visible()
+    viewer.goto(platform + "/dashboard/schedules?status=paused")
+    expect(viewer.locator('tr[data-task="console-every-second"]')).to_be_visible()
+    assert viewer.locator("main form[method=post]").count() == 0

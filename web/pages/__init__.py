@@ -86,7 +86,7 @@ def _root() -> Response:
 
 def create_blueprint() -> Blueprint:
     """The /dashboard blueprint with every page module's routes (a fresh blueprint per app)."""
-    from web.pages import dead_letters, integrations, jobs, overview, schedules
+    from web.pages import dead_letters, integrations, jobs, overview, schedule_form, schedules
 
     bp = Blueprint(
         "pages",
@@ -97,7 +97,7 @@ def create_blueprint() -> Blueprint:
         static_url_path="/static",
     )
     bp.before_request(_guard)
-    for module in (overview, jobs, schedules, dead_letters, integrations):
+    for module in (overview, jobs, schedule_form, schedules, dead_letters, integrations):
         module.register(bp)
     return bp
 
@@ -105,9 +105,10 @@ def create_blueprint() -> Blueprint:
 def init_app(app: Flask) -> None:
     """Register the pages, and make ``csrf_token()`` available to every template."""
     from web.pages import error_pages, humane
+    from web.pages.schedule_form import status_label
 
     app.jinja_env.filters["ms_time"] = ms_time
-    app.jinja_env.filters.update(when=humane.when, duration=humane.duration)
+    app.jinja_env.filters.update(when=humane.when, duration=humane.duration, task_status=status_label)
     error_pages.init_app(app)
     app.jinja_env.globals.update(csrf_token=csrf_token, query_string=query_string, has_endpoint=has_endpoint)
     app.register_blueprint(create_blueprint())

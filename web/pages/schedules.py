@@ -12,11 +12,10 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Blueprint, Response, flash, redirect, request, url_for
+from flask import Blueprint, Response, flash, g, redirect, request, url_for
 from pydantic import ValidationError
 from werkzeug.wrappers import Response as BaseResponse
 
-from jobs.registry import registry
 from scheduler.executions import ExecutionLog
 from scheduler.store import NameTaken, TaskStore
 from scheduler.tasks import STATUSES, Task
@@ -25,6 +24,7 @@ from web.admin.schemas import ScheduledTaskCreate, ScheduledTaskUpdate
 from web.errors import ApiError, validation_error
 from web.extension import state
 from web.pages import pagination, render
+from web.pages.schedule_form import handler_views, next_runs
 
 ACTIONS = {
     "pause": admin_api.pause_task,
@@ -123,19 +123,32 @@ def _save(task: Task | None) -> BaseResponse | tuple[dict[str, Any], list[dict[s
 
 
 def _form_page(values: dict[str, Any], errors: list[dict[str, str]], task_id: str | None) -> Response:
+    schedule = str(values.get("schedule") or "")
     response = render(
         "schedule_form.html",
         values=values,
         errors=errors,
         task_id=task_id,
-        handlers=[spec.name for spec in registry],
+        handlers=handler_views(),
+        preview=next_runs(schedule, str(values.get("timezone") or "UTC"), datetime.now(UTC))
+        if schedule
+        else None,
     )
     if errors:
         response.status_code = 400
     return response
 
 
+def _admins_only() -> None:
+    """Viewers never reach the form (its POST is refused for them anyway)."""
+    if not g.principal.is_admin:
+        raise ApiError(
+            403, "forbidden", "you are logged in as a viewer; only admins create or edit scheduled tasks"
+        )
+
+
 def new_schedule() -> Any:
+    _admins_only()
     if request.method == "POST":
         saved = _save(None)
         if isinstance(saved, tuple):
@@ -145,6 +158,7 @@ def new_schedule() -> Any:
 
 
 def edit_schedule(task_id: str) -> Any:
+    _admins_only()
     task = _task(task_id)
     if request.method == "POST":
         saved = _save(task)
@@ -157,6 +171,11 @@ def edit_schedule(task_id: str) -> Any:
 
 
 def schedule_action(task_id: str, action: str) -> BaseResponse:
+    if action == "delete":  # the API's own delete; then back to the list (the task's page is gone)
+        name = _task(task_id).definition.name
+        admin_api.delete_task(task_id)
+        flash(f"deleted scheduled task {name}")
+        return redirect(url_for("pages.schedules"))
     if action not in ACTIONS:
         raise ApiError(404, "not_found", f"no action {action!r}; actions are {', '.join(ACTIONS)}")
     ACTIONS[action](task_id)
