@@ -39,6 +39,7 @@ import crontab
 import dateutil.tz
 from redis import Redis, WatchError
 from redis.client import Pipeline
+from redis.exceptions import RedisError
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 from rq.utils import as_text
@@ -140,6 +141,8 @@ class RqSchedulerJobs:
                     pipe.zrem(SCHEDULED_JOBS, job_id)  # as rq-scheduler's get_jobs does
                     pipe.execute()
                     return False
+                except RedisError:
+                    raise  # the engine's loop backs off and retries
                 except Exception as error:  # e.g. saved with another serializer
                     if job_id not in self._unreadable:
                         self._unreadable.add(job_id)

@@ -109,3 +109,15 @@ def test_due_time_rules() -> None:
     one_shot = client.enqueue_at(datetime.now(UTC), FUNC, "k")
     assert rq_scheduler_jobs.due_time(cron, 100.0) == 100.0
     assert rq_scheduler_jobs.due_time(one_shot, 100.0) == 101.0
+
+
+def test_an_unreadable_job_is_left_in_place_and_does_not_stop_the_others() -> None:
+    connection = fakeredis.FakeRedis()
+    client = Scheduler(connection=connection)
+    past = datetime.now(UTC) - timedelta(seconds=5)
+    client.enqueue_at(past, FUNC, "k", job_id="bad")
+    connection.hset(Job.key_for("bad"), "created_at", b"not a time")  # written by something else
+    client.enqueue_at(past, FUNC, "k", job_id="good")
+    assert RqSchedulerJobs(connection, "test", 5.0).move_due(time.time()) == 1
+    assert connection.lrange("rq:queue:default", 0, -1) == [b"good"]
+    assert connection.zscore(SCHEDULED_JOBS, "bad") is not None
