@@ -86,7 +86,7 @@ def _root() -> Response:
 
 def create_blueprint() -> Blueprint:
     """The /dashboard blueprint with every page module's routes (a fresh blueprint per app)."""
-    from web.pages import dead_letters, integrations, jobs, overview, schedule_form, schedules
+    from web.pages import dead_letters, integrations, jobs, overview, schedule_form, schedules, webhook_pages
 
     bp = Blueprint(
         "pages",
@@ -97,7 +97,7 @@ def create_blueprint() -> Blueprint:
         static_url_path="/static",
     )
     bp.before_request(_guard)
-    for module in (overview, jobs, schedule_form, schedules, dead_letters, integrations):
+    for module in (overview, jobs, schedule_form, schedules, dead_letters, integrations, webhook_pages):
         module.register(bp)
     return bp
 
