@@ -42,6 +42,7 @@ from redis.client import Pipeline
 from redis.exceptions import RedisError
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
+from rq.registry import ScheduledJobRegistry
 from rq.utils import as_text
 from rq_scheduler import Scheduler
 
@@ -155,8 +156,16 @@ class RqSchedulerJobs:
             except WatchError:
                 return False  # someone changed the job: look again next pass
 
+    def _busy(self, job: Job) -> bool:
+        """The job's previous run has not ended: queued, running, deferred, or waiting for a retry."""
+        status = job.get_status(refresh=False)
+        if status in BUSY:
+            return True
+        retry_key = ScheduledJobRegistry(job.origin, connection=self.connection).key
+        return status == JobStatus.SCHEDULED and self.connection.zscore(retry_key, job.id) is not None
+
     def _enqueue(self, pipe: Pipeline, job: Job, score: float, now: float) -> bool:
-        busy = job.get_status(refresh=False) in BUSY
+        busy = self._busy(job)
         repeat = job.meta.get("repeat")
         if repeat and not busy:  # rq-scheduler's Scheduler.enqueue_job: each run uses one repeat
             job.meta["repeat"] = int(repeat) - 1

@@ -170,3 +170,18 @@ def test_healthz_counts_every_delayed_job_waiting_for_a_scheduler(api: ApiClient
     Queue("elsewhere", connection=connection).enqueue_in(timedelta(minutes=5), FUNC, "moments")
     problems = api.get("/healthz").get_json()["problems"]
     assert any("no scheduler is running: 2 delayed" in problem for problem in problems), problems
+
+
+def test_a_run_waiting_for_its_retry_is_not_started_again(connection: Redis, settings: Settings) -> None:
+    """An interval job whose last run failed and waits in RQ's registry for a Retry: the occurrence due
+    meanwhile is skipped, so the retry and the new run never overlap."""
+    client = Scheduler(connection=connection)
+    job = client.schedule(datetime.now(UTC) - timedelta(seconds=5), FUNC, args=["moments"], interval=60)
+    job.retries_left, job.retry_intervals = 1, [30]
+    job.save()
+    # what RQ's Job.retry writes for a failed run under Retry(max=1, interval=30)
+    Queue("default", connection=connection).schedule_job(job, datetime.now(UTC) + timedelta(seconds=30))
+    Engine(connection, settings).tick()
+    assert connection.llen("rq:queue:default") == 0
+    next_due = connection.zscore(SCHEDULED_JOBS, job.id)
+    assert next_due is not None and next_due > time.time()  # rescheduled to its next occurrence
