@@ -76,6 +76,10 @@ def test_every_page_fits_both_screens_and_answers_html(platform: str, browser: A
         "/dashboard/jobs/no-such-job",  # 404
         "/dashboard/jobs?status=lost",  # 400
         "/dashboard/nowhere",  # 404 outside any page
+        "/dashboard/schedules/new",
+        "/dashboard/schedules/new?x=1",
+        "/dashboard/webhooks/endpoints/new",
+        "/dashboard/webhooks/deliveries/whd_0000000000000000",  # 404
     ]
     for viewport in VIEWPORTS:
         page = _login(browser, platform, ADMIN_TOKEN, viewport)
