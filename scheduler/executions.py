@@ -21,6 +21,13 @@ HISTORY_LIMIT = 1000  # records kept per task, newest first
 EXECUTION_STATUSES = ("running", "completed", "failed", "retry-scheduled", "skipped", "abandoned")
 
 
+def _decode(raw: Any) -> dict[str, Any]:
+    """One stored record; records written before ``createdAt`` existed get their start time."""
+    record: dict[str, Any] = json.loads(raw)
+    record.setdefault("createdAt", record.get("startTime"))
+    return record
+
+
 class ExecutionLog:
     """Append, update and page through execution records; keep the dead-letter list."""
 
@@ -51,7 +58,7 @@ class ExecutionLog:
 
     def get(self, task_id: str, execution_id: str) -> dict[str, Any] | None:
         raw = self.connection.hget(keys.sched_executions(task_id), execution_id)
-        record: dict[str, Any] | None = json.loads(raw) if raw else None
+        record: dict[str, Any] | None = _decode(raw) if raw else None
         return record
 
     def page(
@@ -83,7 +90,7 @@ class ExecutionLog:
                     pipe.hmget(keys.sched_executions(task_id), ids)
             raws = iter(pipe.execute())
         return {
-            task_id: [json.loads(raw) for raw in next(raws) if raw] if ids else []
+            task_id: [_decode(raw) for raw in next(raws) if raw] if ids else []
             for task_id, ids in zip(task_ids, id_lists, strict=True)
         }
 
@@ -91,7 +98,7 @@ class ExecutionLog:
         if not ids:
             return []
         raws = self.connection.hmget(keys.sched_executions(task_id), ids)
-        return [json.loads(raw) for raw in raws if raw]
+        return [_decode(raw) for raw in raws if raw]
 
     def older_than(self, task_id: str, cutoff_ms: int) -> list[str]:
         """Execution ids that started before ``cutoff_ms`` (for log cleanup)."""
