@@ -28,6 +28,7 @@ import secrets
 from urllib.parse import urlsplit, urlunsplit
 
 from flask import Flask, Response, g, request
+from werkzeug.utils import redirect
 
 NONCE_BYTES = 18  # 144 random bits per response
 
@@ -74,6 +75,9 @@ def _relative_location(response: Response) -> None:
         if parts.netloc.lower() != request.host.lower():
             return  # a deliberate redirect elsewhere (none today) keeps its URL
         location = urlunsplit(("", "", parts.path or "/", parts.query, parts.fragment))
+        if response.mimetype == "text/html" and not response.direct_passthrough:
+            # Werkzeug's redirect page links to the absolute URL too
+            response.set_data(redirect(location, response.status_code).get_data())
     response.headers["Location"] = location
 
 

@@ -160,6 +160,7 @@ def test_redirects_are_relative_whatever_the_host_header(app: Flask) -> None:
     slash = client.get("/admin/queues", headers=evil)
     assert slash.status_code in (301, 308)
     assert slash.headers["Location"] == "/admin/queues/"
+    assert "evil.example" not in slash.get_data(as_text=True)
     root = client.get("/", headers=evil)
     assert root.status_code == 302 and root.headers["Location"] == "/dashboard/"
     anonymous = app.test_client().get("/dashboard/health", headers=evil)
