@@ -21,7 +21,7 @@ from rq.utils import as_text
 from jobs import keys
 from jobs.connection import scored, texts
 from scheduler.health import deadline, expect
-from scheduler.tasks import Definition, Task, decode, encode, ms
+from scheduler.tasks import Definition, Task, decode, encode, from_ms, ms
 
 SCAN_CHUNK = 5000  # tasks read per round trip (one SORT, a few ms of Redis time) when a listing filters
 
@@ -186,9 +186,24 @@ class TaskStore:
                 expect(
                     self.connection, task.id, deadline(schedule, first, self.grace, definition.missed_window)
                 )
+        elif definition.max_interval != task.definition.max_interval and task.status != "paused":
+            self._rewindow(task, definition, now)
         updated = self.get(task.id)
         assert updated is not None
         return updated
+
+    def _rewindow(self, task: Task, definition: Definition, now: datetime) -> None:
+        """A changed ``maxInterval``: move the missed-run deadline now, counted from the last success
+        (or the next planned run when there was none yet), instead of at the next success."""
+        start = task.last_success_at or task.next_run
+        if not definition.recurring or start is None:
+            return
+        moment = from_ms(start)
+        expect(
+            self.connection,
+            task.id,
+            deadline(definition.parsed(now), moment, self.grace, definition.missed_window),
+        )
 
     def plan(self, task_id: str, next_run: datetime | None, status: str | None = None) -> None:
         """Set (or clear) the next run, and optionally the status, of a task."""

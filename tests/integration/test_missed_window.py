@@ -79,3 +79,19 @@ def test_a_code_declared_schedule_declares_its_window(connection, settings) -> N
     assert task is not None and task.definition.max_interval == 25 * 3600 * 1000
     expected = connection.zscore(keys.SCHED_EXPECTED, task.id)
     assert task.next_run is not None and expected == task.next_run / 1000 + 25 * 3600
+
+
+def test_changing_the_window_moves_the_deadline_at_once(api: ApiClient, connection) -> None:  # type: ignore[no-untyped-def]
+    """``getMaxIntervalForJob`` is read at every check in the note, so a changed window applies now,
+    not only after the task's next success."""
+    task = api.post(
+        "/admin/scheduler", json={"name": "hourly", "handler": "system.echo", "schedule": "@every 1h"}
+    )
+    created = task.get_json()
+    default = connection.zscore(keys.SCHED_EXPECTED, created["id"])
+    assert default == pytest.approx(created["nextRun"] / 1000 + 3600 + 60)
+    changed = api.put(f"/admin/scheduler/{created['id']}", json={"maxInterval": "2h"})
+    assert changed.status_code == 200 and changed.get_json()["maxInterval"] == 7_200_000
+    assert connection.zscore(keys.SCHED_EXPECTED, created["id"]) == pytest.approx(
+        created["nextRun"] / 1000 + 7200
+    )

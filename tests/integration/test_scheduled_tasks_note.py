@@ -281,3 +281,20 @@ def test_task_log_lines_in_text_and_json(
     entry = json.loads(JsonFormatter().format(failed))
     assert (entry["level"], entry["task"], entry["event"]) == ("ERROR", "broken", "failed")
     assert isinstance(entry["duration_ms"], float)
+
+
+def test_an_execution_stored_before_created_at_existed_answers_its_start_time(
+    api: ApiClient, connection: Redis
+) -> None:
+    """The note's execution record carries ``"createdAt": 1625097600000`` beside ``"startTime"``: records
+    kept from before Taskyard stored it answer their start time (the schema requires the field)."""
+    from jobs import keys
+
+    task = create(api, schedule="@every 1h")
+    old = {"id": "exec-456", "taskId": task["id"], "jobId": None, "status": "completed",
+           "startTime": 1625097600000, "duration": 1520, "error": None, "result": None, "attempt": 1}  # fmt: skip
+    connection.hset(keys.sched_executions(task["id"]), "exec-456", json.dumps(old))
+    connection.zadd(keys.sched_execution_order(task["id"]), {"exec-456": old["startTime"]})
+    (shown,) = executions(api, task["id"])
+    assert shown["createdAt"] == 1625097600000
+    assert api.get(f"/admin/scheduler/{task['id']}").get_json()["executions"] == [shown]
