@@ -58,8 +58,9 @@ class TaskyardMixin(AdmissionMixin):
         self.settings = settings or load_settings()
         load_tasks(self.settings.task_modules)
         self.functions = FunctionPolicy(self.settings)
-        if kwargs.get("exception_handlers") is None:
-            kwargs["exception_handlers"] = list(EXCEPTION_HANDLERS)
+        given = kwargs.get("exception_handlers") or ()  # RQ takes one handler or a list
+        handlers = list(given) if isinstance(given, (list, tuple)) else [given]
+        kwargs["exception_handlers"] = [*(h for h in EXCEPTION_HANDLERS if h not in handlers), *handlers]
         super().__init__(*args, **kwargs)
 
     def perform_job(self, job: Job, queue: Queue, execution: Execution) -> bool:
