@@ -26,10 +26,11 @@ from scheduler.tasks import Definition
 NOT_BEFORE = "retry_not_before"  # job.meta key: epoch ms before which the next attempt must not start
 
 
-def retry_count_after_failure(previous: int, max_retries: int, will_retry: bool) -> int:
-    """The task's ``retryCount`` once an attempt failed: one more when a retry is scheduled, never
-    above ``maxRetries``."""
-    return min(previous + 1, max_retries) if will_retry else min(previous, max_retries)
+def retry_count_after_failure(attempt: int, max_retries: int, will_retry: bool) -> int:
+    """The task's ``retryCount`` once attempt ``attempt`` (1-based) of a run failed: the retries this
+    run has scheduled, never above ``maxRetries``. Counted per run, so a new occurrence failing after an
+    exhausted one starts again at 1."""
+    return max(0, min(attempt if will_retry else attempt - 1, max_retries))
 
 
 def delay_ms(definition: Definition, retry_number: int) -> float:

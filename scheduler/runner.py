@@ -178,7 +178,7 @@ def run_scheduled(
         store.set_status(
             task_id,
             execution["status"],
-            retryCount=str(attempts.retry_count_after_failure(task.retry_count, max_retries, will_retry)),
+            retryCount=str(attempts.retry_count_after_failure(attempt, max_retries, will_retry)),
             lastExecution=json.dumps(_last(execution)),
             currentJob=job.id if will_retry else "",
         )

@@ -298,3 +298,18 @@ def test_an_execution_stored_before_created_at_existed_answers_its_start_time(
     (shown,) = executions(api, task["id"])
     assert shown["createdAt"] == 1625097600000
     assert api.get(f"/admin/scheduler/{task['id']}").get_json()["executions"] == [shown]
+
+
+def test_retry_count_is_counted_per_run(api: ApiClient, connection: Redis, engine: Engine) -> None:
+    """ "Retry Status Tracking: Monitor the retry count and history for each task": after a run used
+    up its retries, the next run's first retry counts 1 again (not the exhausted run's 2)."""
+    task = create(api, handler="tests.fail", params={"message": "down"}, schedule="@every 1h", maxRetries=2,
+                  retryDelay=0)  # fmt: skip
+    assert api.post(f"/admin/scheduler/{task['id']}/actions/run").status_code == 202
+    run_worker(connection)  # three attempts, all failing
+    assert api.get(f"/admin/scheduler/{task['id']}").get_json()["retryCount"] == 2
+    api.put(f"/admin/scheduler/{task['id']}", json={"retryDelay": "1h"})
+    assert api.post(f"/admin/scheduler/{task['id']}/actions/run").status_code == 202
+    run_worker(connection)  # the first attempt fails; its retry waits an hour
+    now = api.get(f"/admin/scheduler/{task['id']}").get_json()
+    assert (now["status"], now["retryCount"]) == ("retry-scheduled", 1)
