@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, Response, jsonify
@@ -11,6 +12,7 @@ from rq.utils import as_text
 from jobs import keys
 from jobs.breaker import Breaker, all_breakers
 from web.api.openapi import READ_ERRORS, errors, json_response, list_of, operation, path_param, ref
+from web.api.times import with_iso
 from web.errors import ApiError
 from web.extension import state
 
@@ -20,13 +22,17 @@ class BreakerView(BaseModel):
     state: str
     failures: int
     successes: int
-    opened_at: float | None
-    retry_at: float | None
+    opened_at: datetime | None
+    retry_at: datetime | None
+
+
+def _view(view: dict[str, Any]) -> dict[str, Any]:
+    return with_iso(view, "opened_at", "retry_at")
 
 
 def list_breakers() -> Response:
     ext = state()
-    return jsonify({"items": [d.view() for d in all_breakers(ext.connection, ext.settings)]})
+    return jsonify({"items": [_view(d.view()) for d in all_breakers(ext.connection, ext.settings)]})
 
 
 def reset_breaker(name: str) -> Response:
@@ -35,7 +41,7 @@ def reset_breaker(name: str) -> Response:
         raise ApiError(404, "breaker_not_found", f"no circuit breaker {name!r}")
     breaker = Breaker(ext.connection, ext.settings, name)
     breaker.reset()
-    return jsonify(breaker.allow().view())
+    return jsonify(_view(breaker.allow().view()))
 
 
 def register(bp: Blueprint) -> None:

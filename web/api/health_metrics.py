@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
@@ -9,6 +10,7 @@ from pydantic import BaseModel
 
 from jobs.health_metrics import recent
 from web.api.openapi import READ_ERRORS, errors, json_response, list_of, operation, query_param
+from web.api.times import with_iso
 from web.errors import ApiError
 from web.extension import state
 
@@ -16,7 +18,7 @@ MAX_LIMIT = 2016
 
 
 class HealthSample(BaseModel):
-    at: float
+    at: datetime
     used_memory: int | None
     used_memory_peak: int | None
     keys: int
@@ -30,7 +32,7 @@ def health_metrics() -> Response:
     raw = request.args.get("limit", "288")
     if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
         raise ApiError(400, "validation_error", f"limit: expected a whole number from 1 to {MAX_LIMIT}")
-    return jsonify({"items": recent(state().connection, int(raw))})
+    return jsonify({"items": [with_iso(sample, "at") for sample in recent(state().connection, int(raw))]})
 
 
 def register(bp: Blueprint) -> None:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, Field, JsonValue, field_validator
@@ -102,13 +103,13 @@ class DeliveryView(BaseModel):
     url: str
     status: str
     attempts: int
-    created_at: float
-    updated_at: float
-    next_attempt_at: float | None
+    created_at: datetime
+    updated_at: datetime
+    next_attempt_at: datetime | None
     job_id: str | None
     last_status_code: int | None
     last_error: str | None
-    delivered_at: float | None
+    delivered_at: datetime | None
     replays: int
     payload: Any = None
     attempt_log: list[dict[str, Any]] | None = None

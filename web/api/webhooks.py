@@ -17,6 +17,7 @@ from jobs.targets import TargetRefused, check_url
 from jobs.webhook_store import STATUSES, Delivery, WebhookStore
 from web.api.body import parse_body
 from web.api.jobs import accepted
+from web.api.times import with_iso
 from web.api.webhook_schemas import EVENT_TYPE, MAX_PER_PAGE, EndpointCreate, EndpointUpdate, EventCreate
 from web.api.webhook_schemas import OPENAPI_MODELS as OPENAPI_MODELS  # re-exported: web.api.openapi
 from web.api.webhook_schemas import openapi_paths as openapi_paths
@@ -24,6 +25,14 @@ from web.errors import ApiError
 from web.extension import state
 
 ID_PATTERN = re.compile(r"^[a-z]{2,4}_[0-9a-f]{16}$")
+
+
+DELIVERY_TIMES = ("created_at", "updated_at", "next_attempt_at", "delivered_at")
+
+
+def delivery_view(delivery: Delivery) -> dict[str, Any]:
+    """A delivery as the API shows it: its times in ISO 8601 UTC (the store keeps epoch seconds)."""
+    return with_iso(delivery.public(), *DELIVERY_TIMES)
 
 
 def _check_events(events: list[str]) -> list[str]:
@@ -111,7 +120,7 @@ def publish() -> Response:
         ext.connection, ext.settings, body.type, body.payload
     )
     response = jsonify(
-        {"event_id": event_id, "type": body.type, "deliveries": [d.public() for d in deliveries]}
+        {"event_id": event_id, "type": body.type, "deliveries": [delivery_view(d) for d in deliveries]}
     )
     response.status_code = 202
     return response
@@ -136,7 +145,9 @@ def list_deliveries() -> Response:
     page = _int_arg("page", 1, 1, 1_000_000)
     per_page = _int_arg("per_page", 50, 1, MAX_PER_PAGE)
     items, total = WebhookStore(state().connection).list_deliveries(endpoint, status, page, per_page)
-    return jsonify({"items": [d.public() for d in items], "total": total, "page": page, "per_page": per_page})
+    return jsonify(
+        {"items": [delivery_view(d) for d in items], "total": total, "page": page, "per_page": per_page}
+    )
 
 
 def _delivery(delivery_id: str) -> Delivery:
@@ -151,7 +162,7 @@ def _delivery(delivery_id: str) -> Delivery:
 def get_delivery(delivery_id: str) -> Response:
     delivery = _delivery(delivery_id)
     log = WebhookStore(state().connection).attempt_log(delivery.id)
-    return jsonify({**delivery.public(), "attempt_log": log})
+    return jsonify({**delivery_view(delivery), "attempt_log": log})
 
 
 def retry_delivery(delivery_id: str) -> Response:
@@ -163,7 +174,7 @@ def retry_delivery(delivery_id: str) -> Response:
         raise ApiError(409, "not_replayable", str(error)) from None
     if replayed is None:
         raise ApiError(404, "delivery_not_found", f"no webhook delivery {delivery_id!r}")
-    response = jsonify(replayed.public())
+    response = jsonify(delivery_view(replayed))
     response.status_code = 202
     return response
 
