@@ -212,7 +212,9 @@ class PreforkWorker(PreforkHorse):
                 log.warning("worker %s: execution %s is not registered", self.name, running.execution_id)
                 return
             if self._beat_job is None or self._beat_job.id != job_id:
-                self._beat_job = self.job_class.fetch(job_id, connection=self.connection)
+                self._beat_job = self.job_class.fetch(
+                    job_id, connection=self.connection, serializer=self.serializer
+                )
             execution = Execution(running.execution_id, job_id, self.connection, worker_name=self.name)
             self.maintain_heartbeats(self._beat_job, execution)
         except Exception:

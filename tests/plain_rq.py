@@ -37,3 +37,13 @@ def map_untouched(gigabytes: int = 3) -> int:
     size = len(region)
     region.close()
     return size
+
+
+class Greeter:
+    """A plain class whose bound method is enqueued (RQ pickles the instance)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def greet(self) -> str:
+        return f"hello {self.name}"

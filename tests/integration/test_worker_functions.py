@@ -157,3 +157,17 @@ def test_rq_scheduler_code_can_name_a_task(connection: Redis, settings: Settings
         time.sleep(0.05)
     done = Job.fetch(job.id, connection=connection)
     assert done.return_value() == {"x": 1}
+
+
+def test_instance_methods_are_judged_by_their_class(
+    connection: Redis, settings: Settings, redis_url: str
+) -> None:
+    from tests.plain_rq import Greeter
+
+    queue = Queue("default", connection=connection)
+    refused = queue.enqueue(Greeter("a").greet)
+    _run(connection, settings)
+    assert "tests.plain_rq.Greeter.greet" in failure_reason(connection, refused.id)
+    allowed = queue.enqueue(Greeter("b").greet)
+    _run(connection, _allowing(redis_url, "tests.plain_rq"))
+    assert allowed.return_value() == "hello b"
