@@ -141,3 +141,8 @@ WEBHOOK_QUERY = PREFIX + "webhooks:query:{token}"  # zset with TTL: scratch inte
 def metrics_minute(minute: int) -> str:
     """Hash: event -> jobs that had it during one minute (``minute`` = epoch seconds // 60), kept a day."""
     return f"{PREFIX}metrics:minute:{minute}"
+
+
+REPLAYED = (
+    PREFIX + "replayed"
+)  # list: ids of jobs put back on their queue from the console, newest first, capped

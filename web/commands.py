@@ -13,11 +13,13 @@ from rq.command import send_stop_job_command
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 
+from jobs import keys
 from scheduler.executions import ExecutionLog
 from web.api.schemas import JOB_ID_PATTERN
 from web.errors import ApiError
 
 REQUEUEABLE = (JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED)
+REPLAYED_KEPT = 200  # recently requeued job ids remembered for the dead-letters page
 
 
 def fetch_job(connection: Redis, job_id: str) -> Job:
@@ -50,6 +52,11 @@ def requeue(connection: Redis, job: Job) -> Job:
     job.refresh()
     job.meta["requeued_at"] = datetime.now(UTC).isoformat()
     job.save_meta()
+    with connection.pipeline() as pipe:  # the dead-letters page shows what became of recent replays
+        pipe.lrem(keys.REPLAYED, 0, job.id)
+        pipe.lpush(keys.REPLAYED, job.id)
+        pipe.ltrim(keys.REPLAYED, 0, REPLAYED_KEPT - 1)
+        pipe.execute()
     return job
 
 

@@ -14,10 +14,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from redis import Redis
-from rq.job import Job
+from rq.job import Job, JobStatus
 from rq.registry import FailedJobRegistry
 from rq.utils import as_text
 
+from jobs import keys
 from jobs.webhook_store import WebhookStore
 from scheduler.store import TaskStore
 from web.queries import error_summary
@@ -83,3 +84,24 @@ def failed_delivery_ids(connection: Redis, limit: int) -> tuple[list[str], int]:
     """Ids of the newest ``limit`` failed webhook deliveries, and how many there are."""
     deliveries, total = WebhookStore(connection).list_deliveries(None, "failed", 1, limit)
     return [d.id for d in deliveries], total
+
+
+def recently_replayed(connection: Redis, limit: int = 20) -> list[dict[str, Any]]:
+    """The newest replayed jobs and what became of them (status now, attempts, latest error)."""
+    ids = [as_text(i) for i in connection.lrange(keys.REPLAYED, 0, limit - 1)]
+    rows = []
+    for job_id, job in zip(ids, Job.fetch_many(ids, connection=connection), strict=True):
+        if job is None:
+            rows.append({"id": job_id, "status": "gone", "task": None, "replayed_at": None, "error": None})
+            continue
+        status = job.get_status(refresh=False)
+        rows.append(
+            {
+                "id": job.id,
+                "task": job.meta.get("task") or job.func_name,
+                "status": status.value if isinstance(status, JobStatus) else str(status),
+                "replayed_at": job.meta.get("requeued_at"),
+                "error": error_summary(job) if status == JobStatus.FAILED else None,
+            }
+        )
+    return rows

@@ -30,7 +30,16 @@ PUBLIC = {
     "/admin/queues/static/<path:filename>",
 }
 BROWSER_PREFIXES = ("/dashboard", "/admin/queues")
-ADMIN_ONLY_READS = {"/api/v1/tokens", "/api/v1/queues/stats"}
+ADMIN_ONLY_READS = {
+    "/api/v1/tokens",
+    "/api/v1/queues/stats",
+    # viewers never reach the console's edit forms (nor the form's next-runs preview)
+    "/dashboard/schedules/new",
+    "/dashboard/schedules/<task_id>/edit",
+    "/dashboard/schedules/preview",
+    "/dashboard/webhooks/endpoints/new",
+    "/dashboard/webhooks/endpoints/<endpoint_id>/edit",
+}
 # /metrics takes a viewer or admin bearer token (or METRICS_TOKEN, or an allowed address)
 SAFE = ("GET", "HEAD", "OPTIONS")
 # rq-dashboard answers GET /requeue/<queue> with a state change; we refuse that form for everyone

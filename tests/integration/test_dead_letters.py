@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from flask import Flask
 from redis import Redis
 from rq.job import Job
@@ -64,8 +66,13 @@ def test_page_groups_select_and_replay(app: Flask, connection: Redis, settings: 
         headers=SAME_ORIGIN,
     )
     assert response.status_code == 302
-    assert "replayed 3 jobs" in client.get("/dashboard/dead-letters").get_data(as_text=True)
+    after = client.get("/dashboard/dead-letters").get_data(as_text=True)
+    assert "replayed 3 jobs" in after
     assert {j.get_status() for j in Job.fetch_many(ids, connection=connection)} == {"queued"}
+    assert all(re.search(rf'data-replayed="{i}">.*?data-field="now">queued<', after, re.S) for i in ids)
+    run_worker(connection)  # they fail again: the row says so
+    again = client.get("/dashboard/dead-letters").get_data(as_text=True)
+    assert all(re.search(rf'data-replayed="{i}">.*?data-field="now">failed<', again, re.S) for i in ids)
     viewer = app.test_client()
     viewer_csrf = login(viewer, make_token(app, "viewer"))
     assert "Replay ticked" not in viewer.get("/dashboard/dead-letters").get_data(as_text=True)

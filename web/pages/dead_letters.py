@@ -12,7 +12,7 @@ from flask import Blueprint, Response, flash, redirect, request, url_for
 from jobs.webhook_store import WebhookStore
 from web.api.dead_letters import DeadLetterAction, act_on_dead_letters
 from web.commands import fetch_job, requeue
-from web.dead_letters import job_groups
+from web.dead_letters import job_groups, recently_replayed
 from web.errors import ApiError
 from web.extension import state
 from web.pages import pagination, render
@@ -38,6 +38,7 @@ def dead_letters() -> Response:
         "dead_letters.html",
         "_dead_letters_figures.html",
         grouped=grouped,
+        replayed=recently_replayed(ext.connection),
         result=result,
         deliveries=[d.public() for d in deliveries],
         deliveries_total=total,

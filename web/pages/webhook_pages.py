@@ -43,9 +43,14 @@ def _form_values() -> dict[str, Any]:
     return values
 
 
-def _form(values: dict[str, Any], errors: list[dict[str, str]], endpoint_id: str | None) -> Response:
-    if not g.principal.is_admin:  # viewers never reach the form
+def _admins_only() -> None:
+    """Viewers never reach the endpoint form (checked before anything is looked up)."""
+    if not g.principal.is_admin:
         raise ApiError(403, "forbidden", "you are logged in as a viewer; only admins edit webhook endpoints")
+
+
+def _form(values: dict[str, Any], errors: list[dict[str, str]], endpoint_id: str | None) -> Response:
+    _admins_only()
     response = render("webhook_form.html", values=values, errors=errors, endpoint_id=endpoint_id)
     if errors:
         response.status_code = 400
@@ -84,6 +89,7 @@ def new_endpoint() -> Response:
 
 
 def edit_endpoint(endpoint_id: str) -> Response | BaseResponse:
+    _admins_only()
     endpoint = webhooks_api._endpoint(endpoint_id)
     if request.method == "GET":
         return _form(endpoint.public(), [], endpoint.id)
