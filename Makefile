@@ -30,7 +30,7 @@ run: $(RUN_STAMP)
 	$(PY) -m jobs.launcher
 
 test: lint system-deps
-	$(PY) -m pytest -q -p no:cacheprovider
+	$(PY) -m pytest -q -p no:cacheprovider --durations=15
 
 test-fast: $(DEV_STAMP)
 	$(PY) -m pytest -q -p no:cacheprovider -m "not slow"
