@@ -153,6 +153,8 @@ def endpoints(job_id: str, task_id: str, jobs: int, tasks: int) -> list[tuple[st
         ("page: schedules, search", "/dashboard/schedules?q=report-00004", False),
         ("page: one schedule", f"/dashboard/schedules/{task_id}", False),
         ("page: dead letters", "/dashboard/dead-letters", False),
+        ("page: jobs, newest first", "/dashboard/jobs", False),
+        ("page: one job", f"/dashboard/jobs/{job_id}", False),
         ("rq-dashboard: queues", "/admin/queues/0/data/queues.json", False),
         ("rq-dashboard: queued jobs, page 1", "/admin/queues/0/data/jobs/default/queued/8/asc/1.json", False),
         (

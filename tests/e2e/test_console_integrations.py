@@ -116,3 +116,5 @@ def test_refresh_an_integration_now(outbound_platform: str, browser: Any) -> Non
         expect(
             admin.locator(f'tr[data-integration="{integration["id"]}"] [data-field="refreshes"]')
         ).to_have_text("1", timeout=30_000)
+        row.locator('button[data-action="health-check"]').click()
+        expect(admin.locator(".flash")).to_contain_text("health check says")

@@ -1,5 +1,5 @@
 """Webhook endpoints created, edited, disabled and deleted from the browser; one delivery's page with
-its payload and every attempt, and replay; integration refresh / delete and circuit-breaker reset.
+its payload and every attempt, and replay; integration refresh now / health check now / delete and circuit-breaker reset.
 
 The buttons call the REST API's own view functions where those take no body (delete an endpoint,
 replay a delivery, refresh or delete an integration, reset a breaker), so a button and an endpoint
@@ -20,6 +20,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from jobs import standard_webhooks
 from jobs.webhook_store import WebhookStore
 from web.api import breakers as breakers_api
+from web.api import integration_actions
 from web.api import integrations as integrations_api
 from web.api import webhooks as webhooks_api
 from web.api.webhook_schemas import EndpointCreate, EndpointUpdate
@@ -156,6 +157,14 @@ def refresh_integration(integration_id: str) -> BaseResponse:
     return redirect(url_for("pages.integrations"))
 
 
+def check_integration(integration_id: str) -> BaseResponse:
+    """The API's health check now: runs one check in this request and says how it went."""
+    result = integration_actions.health_check_now(integration_id).get_json() or {}
+    action = f" ({result['action']})" if result.get("action") else ""
+    flash(f"integration {integration_id}: health check says {result.get('status', 'unknown')}{action}")
+    return redirect(url_for("pages.integrations"))
+
+
 def delete_integration(integration_id: str) -> BaseResponse:
     integrations_api.delete_integration(integration_id)
     flash(f"deleted integration {integration_id}")
@@ -177,6 +186,7 @@ def register(bp: Blueprint) -> None:
         ("/webhooks/deliveries/<delivery_id>", "delivery", delivery, ["GET"]),
         ("/webhooks/deliveries/<delivery_id>/replay-here", "replay_here", replay_from_page, ["POST"]),
         ("/integrations/<integration_id>/refresh", "refresh_integration", refresh_integration, ["POST"]),
+        ("/integrations/<integration_id>/health-check", "check_integration", check_integration, ["POST"]),
         ("/integrations/<integration_id>/delete", "delete_integration", delete_integration, ["POST"]),
         ("/breakers/<name>/reset", "reset_breaker", reset_breaker, ["POST"]),
     ):
