@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import fakeredis
 from flask import Flask
 from redis import Redis
 from rq.job import Job
 
+from jobs.connection import connect_url
 from jobs.enqueue import JobRequest, enqueue
 from jobs.settings import Settings, load_settings
 from tests.conftest import ADMIN_TOKEN, TEST_ENV, run_worker
@@ -75,10 +75,12 @@ def test_bad_arguments_are_4xx_not_500(app: Flask) -> None:
     assert client.get("/admin/queues/0/data/jobs/default/failed/8/up/1.json").status_code == 400
 
 
-def test_the_blueprint_mounts_on_many_apps_each_with_its_own_redis() -> None:
-    """rq_dashboard.blueprint is one module-level object: every app must still see its own Redis."""
-    settings = load_settings(TEST_ENV)
-    first, second = fakeredis.FakeRedis(), fakeredis.FakeRedis()
+def test_the_blueprint_mounts_on_many_apps_each_with_its_own_redis(redis_url: str) -> None:
+    """rq_dashboard.blueprint is one module-level object: every app must still see its own Redis (two
+    databases of the real test server; the pages need INFO, which fakeredis lacks)."""
+    settings = load_settings({**TEST_ENV, "REDIS_URL": redis_url})
+    first, second = connect_url(redis_url), connect_url(redis_url.rsplit("/", 1)[0] + "/1")
+    second.flushdb()
     apps = [create_app(settings, first), create_app(settings, second)]
     enqueue(first, settings, JobRequest("tests.add", args=(1, 2)))
     counts = []
@@ -88,6 +90,7 @@ def test_the_blueprint_mounts_on_many_apps_each_with_its_own_redis() -> None:
         queues = client.get("/admin/queues/0/data/queues.json").get_json()["queues"]
         counts.append({q["name"]: q["count"] for q in queues})
     assert counts == [{"default": 1}, {}]
+    second.flushdb()
 
 
 def test_scripts_use_a_bearer_token_with_the_same_roles(
