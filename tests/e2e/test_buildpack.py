@@ -33,6 +33,7 @@ def test_app_json_declares_redis_and_the_three_process_types() -> None:
     ).read_text().strip() == f"{sys.version_info.major}.{sys.version_info.minor}"
 
 
+@pytest.mark.timeout(900)  # it installs a virtualenv from requirements.txt first
 def test_a_buildpack_style_build_runs_every_procfile_process(tmp_path: Path, redis_url: str) -> None:
     app_dir = copy_repository(tmp_path / "app")
     venv = tmp_path / "venv"
