@@ -3,14 +3,28 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from flask import Blueprint, Response
+from redis.exceptions import ResponseError
 
 from jobs.breaker import all_breakers
 from web import status
-from web.extension import state
+from web.errors import is_out_of_memory
+from web.extension import Taskyard, state
 from web.pages import render
 from web.queries import health, missed_schedules, queue_listing, scheduler_heartbeats, worker_heartbeats
+
+
+def _verdict(ext: Taskyard, now: datetime) -> dict[str, Any]:
+    """The health verdict; a Redis that refuses INFO (fakeredis, some managed services) leaves it unknown
+    instead of failing the whole overview."""
+    try:
+        return health(ext.connection, ext.settings, now)
+    except ResponseError as error:
+        if is_out_of_memory(error):
+            raise
+        return {"status": "unknown", "problems": [f"health unknown: Redis refused INFO ({error})"]}
 
 
 def overview() -> Response:
@@ -33,7 +47,7 @@ def overview() -> Response:
         latency=latency,
         workers=len(worker_heartbeats(ext.connection)),
         busy=status.busy_workers(ext.connection, now),
-        report=health(ext.connection, ext.settings, now),
+        report=_verdict(ext, now),
         rates=throughput,
         hour_chart=status.chart(throughput["hour"]),
         day_chart=status.chart(throughput["day"]),
