@@ -78,6 +78,9 @@ def test_the_readme_tour_runs_as_written(tmp_path: Path) -> None:
         assert run.returncode == 0, run.stderr
         assert "Traceback" not in run.stderr, run.stderr
 
+        # /healthz: the short answer without a token, the report with one
+        assert out.startswith('{"status":"ok"}\n'), out
+        assert '"workers":[{' in out and '"schedulers":[{' in out
         # the registry, a job enqueued (201 body) and read back by its id
         assert '"name":"system.echo"' in out
         ids = re.findall(r'"id":"([0-9a-f-]{36})","kwargs":\{"hello":"world"\}', out)
