@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -91,11 +92,28 @@ def test_a_buildpack_style_build_runs_every_procfile_process(tmp_path: Path, red
             assert "Traceback" not in imported_from, imported_from[-3000:]
     finally:
         for process in processes.values():
-            if process.poll() is None:
-                os.killpg(process.pid, 15)
-        for process in processes.values():
-            try:
-                process.wait(timeout=40)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, 9)
-                process.wait()
+            stop_group(process)
+
+
+def group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def stop_group(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM the process's whole group (the shell, the Python process, a worker pool's children) and
+    wait until none is left: a worker still alive after this test would take the next test's jobs from
+    the shared test Redis."""
+    if group_alive(process.pid):
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=40)
+        wait_for(lambda: not group_alive(process.pid), 40, "the process group to exit")
+    except (subprocess.TimeoutExpired, AssertionError):
+        if group_alive(process.pid):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+        wait_for(lambda: not group_alive(process.pid), 10, "the killed process group to go")
