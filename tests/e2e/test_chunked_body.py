@@ -8,7 +8,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from rq import Queue
 from jobs.redis_server import free_port
 from jobs.settings import Settings
 from tests.conftest import ADMIN_TOKEN
+from tests.waiting import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 LIMIT = 4096
@@ -44,21 +44,22 @@ def web(settings: Settings) -> Iterator[int]:
     }
     process = subprocess.Popen([sys.executable, "-m", "web.server"], env=env, cwd=ROOT)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-                connection.request("GET", "/healthz")
-                connection.getresponse().read()
-                connection.close()
-                break
-            except OSError:
-                assert time.monotonic() < deadline, "the web process did not answer"
-                time.sleep(0.1)
+        wait_for(lambda: _answers(port), 60, "the web process to answer")
         yield port
     finally:
         process.terminate()
         process.wait(timeout=15)
+
+
+def _answers(port: int) -> bool:
+    try:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+        connection.request("GET", "/healthz")
+        connection.getresponse().read()
+        connection.close()
+        return True
+    except OSError:
+        return False
 
 
 def _post_chunked(port: int, body: bytes) -> tuple[int, dict[str, object]]:

@@ -14,20 +14,21 @@ from rq.registry import ScheduledJobRegistry
 from jobs.settings import Settings
 from scheduler.engine import Engine
 from tests.conftest import ApiClient, run_worker
+from tests.waiting import wait_for
 
 
-def moved_at(connection: Redis, settings: Settings, job_id: str, timeout: float = 10) -> float:
+def moved_at(connection: Redis, settings: Settings, job_id: str, timeout: float = 30) -> float:
     """Tick one engine until the job leaves its registry; returns when it was enqueued (epoch s)."""
     engine = Engine(connection, settings)
-    deadline = time.monotonic() + timeout
-    while True:
+
+    def moved() -> Job | None:
         engine.tick()
         job = Job.fetch(job_id, connection=connection)
-        if job.get_status() != "scheduled":
-            assert job.enqueued_at is not None
-            return job.enqueued_at.timestamp()
-        assert time.monotonic() < deadline, "never moved"
-        time.sleep(0.005)
+        return job if job.get_status() != "scheduled" else None
+
+    job = wait_for(moved, timeout, f"job {job_id} to be moved", every=0.005)
+    assert job.enqueued_at is not None
+    return job.enqueued_at.timestamp()
 
 
 def test_delay_seconds_keeps_milliseconds_and_is_never_early(

