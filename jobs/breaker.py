@@ -30,8 +30,10 @@ from jobs.settings import Settings
 
 CLOSED, OPEN, HALF_OPEN = "closed", "open", "half_open"
 
-# KEYS[1]: breaker hash. ARGV: op (allow|success|failure), now, failure threshold, recovery timeout,
-# success threshold. Returns {state, failures, successes, opened_at, allowed(1/0)} as strings.
+# KEYS[1]: breaker hash. ARGV: op (allow|success|failure|peek), now, failure threshold, recovery
+# timeout, success threshold. Returns {state, failures, successes, opened_at, allowed(1/0)} as strings.
+# ``peek`` computes the same answer as ``allow`` and writes nothing: reading (the API, /metrics, the
+# pages) must not move a breaker or touch its hash.
 _SCRIPT = """
 local h = KEYS[1]
 local op, now = ARGV[1], tonumber(ARGV[2])
@@ -61,8 +63,10 @@ elseif op == 'failure' then
     if failures >= fmax then state, opened_at = 'open', now end
   end
 end
-redis.call('HSET', h, 'state', state, 'failures', failures, 'successes', successes,
-           'opened_at', tostring(opened_at), 'updated_at', tostring(now))
+if op ~= 'peek' then
+  redis.call('HSET', h, 'state', state, 'failures', failures, 'successes', successes,
+             'opened_at', tostring(opened_at), 'updated_at', tostring(now))
+end
 return {state, tostring(failures), tostring(successes), tostring(opened_at), tostring(allowed)}
 """
 
@@ -114,10 +118,12 @@ class Breaker:
             settings.breaker_success_threshold,
         )
         self.recovery = settings.breaker_recovery_timeout
+        self.script = connection.register_script(_SCRIPT)  # EVALSHA after the first call
 
     def _run(self, op: str) -> Decision:
-        self.connection.sadd(keys.BREAKERS, self.name)
-        raw = self.connection.eval(_SCRIPT, 1, keys.breaker(self.name), op, self.clock(), *self.args)
+        if op != "peek":
+            self.connection.sadd(keys.BREAKERS, self.name)
+        raw = self.script(keys=[keys.breaker(self.name)], args=[op, self.clock(), *self.args])
         state, failures, successes, opened_at, allowed = (as_text(v) for v in raw)
         opened = float(opened_at) if state != CLOSED and float(opened_at) > 0 else None
         return Decision(
@@ -133,6 +139,10 @@ class Breaker:
     def allow(self) -> Decision:
         """May we call now? An open breaker past its recovery timeout turns half-open here."""
         return self._run("allow")
+
+    def peek(self) -> Decision:
+        """The state :meth:`allow` would answer now, without writing anything."""
+        return self._run("peek")
 
     def check(self) -> Decision:
         """Like :meth:`allow`, but raise :class:`CircuitOpen` when the call must wait."""
@@ -155,6 +165,6 @@ class Breaker:
 def all_breakers(
     connection: Redis, settings: Settings, clock: Callable[[], float] = time.time
 ) -> list[Decision]:
-    """Every breaker that has been used, by name, with its current state."""
+    """Every breaker that has been used, by name, with its current state (read only: :meth:`Breaker.peek`)."""
     names = sorted(as_text(n) for n in connection.smembers(keys.BREAKERS))
-    return [Breaker(connection, settings, name, clock).allow() for name in names]
+    return [Breaker(connection, settings, name, clock).peek() for name in names]

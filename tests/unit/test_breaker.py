@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from jobs import keys
 from jobs.breaker import CLOSED, HALF_OPEN, OPEN, Breaker, all_breakers
 from jobs.settings import load_settings
 from tests.clock import Clock
@@ -50,3 +51,21 @@ def test_state_is_shared_between_instances_and_listed(fake_connection):
         ("other:443", CLOSED),
         ("shared:443", OPEN),
     ]
+
+
+def test_reading_breakers_writes_nothing(fake_connection) -> None:  # type: ignore[no-untyped-def]
+    """The API, /metrics and the pages list breakers with ``all_breakers``: reading must not run the
+    transition (an open breaker past its timeout is *shown* half-open, and stays stored as open)."""
+    clock = Clock(start=1_000.0)
+    breaker = Breaker(fake_connection, SETTINGS, "api.example.com:443", clock)
+    key = keys.breaker("api.example.com:443")
+    for _ in range(3):
+        breaker.failure()
+    stored = fake_connection.hgetall(key)
+    clock.now = 1_061.0
+    (seen,) = all_breakers(fake_connection, SETTINGS, clock)
+    assert seen.state == HALF_OPEN and seen.allowed
+    assert fake_connection.hgetall(key) == stored
+    assert all_breakers(fake_connection, SETTINGS, clock)[0].state == HALF_OPEN  # still computed, not stored
+    assert breaker.allow().state == HALF_OPEN  # a caller's allow() does move it
+    assert fake_connection.hget(key, "state") == b"half_open"

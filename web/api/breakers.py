@@ -41,7 +41,7 @@ def reset_breaker(name: str) -> Response:
         raise ApiError(404, "breaker_not_found", f"no circuit breaker {name!r}")
     breaker = Breaker(ext.connection, ext.settings, name)
     breaker.reset()
-    return jsonify(_view(breaker.allow().view()))
+    return jsonify(_view(breaker.peek().view()))
 
 
 def register(bp: Blueprint) -> None:
