@@ -4,7 +4,6 @@ PREFIX = "taskyard:"
 
 # web
 IDEMPOTENCY = PREFIX + "idem:{principal}:{key}"  # string: the first response to a POST with this key
-JOB_ID_CLAIM = PREFIX + "jobid-claim:{job_id}"  # short lock around "does this job id exist? enqueue it"
 
 # liveness
 SCHEDULER_HEARTBEATS = PREFIX + "scheduler:heartbeats"  # hash: scheduler name -> JSON {at, leader, ...}
@@ -13,10 +12,6 @@ SCHEDULER_LEADER = PREFIX + "scheduler:leader"  # string with TTL: the name of t
 
 def idempotency(principal: str, key: str) -> str:
     return IDEMPOTENCY.format(principal=principal, key=key)
-
-
-def job_id_claim(job_id: str) -> str:
-    return JOB_ID_CLAIM.format(job_id=job_id)
 
 
 # access

@@ -25,7 +25,7 @@ The lifecycle of a failing job
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from rq import Retry
@@ -94,17 +94,3 @@ class RetryPolicy:
 
 
 NO_RETRY = RetryPolicy()
-
-
-def parse_delays(spec: str | Sequence[float]) -> tuple[float, ...]:
-    """Parse a comma-separated list of seconds (``"60,300,900"``) or pass a sequence through."""
-    if isinstance(spec, str):
-        try:
-            values = tuple(float(part) for part in spec.split(",") if part.strip())
-        except ValueError:
-            raise ValueError(f"expected comma-separated seconds, got {spec!r}") from None
-    else:
-        values = tuple(float(v) for v in spec)
-    if not values or any(v < 0 for v in values):
-        raise ValueError("delays are one or more non-negative numbers of seconds")
-    return values

@@ -84,10 +84,6 @@ class TaskyardMixin(AdmissionMixin):
         return ok
 
 
-class TaskyardWorker(TaskyardMixin, ReportedFailureMixin, PreciseRetryMixin, RQWorker):
-    """RQ's forking worker (a fork per job) with Taskyard's checks and hooks."""
-
-
 class TaskyardSimpleWorker(TaskyardMixin, ReportedFailureMixin, PreciseRetryMixin, SimpleWorker):
     """RQ's in-process worker with Taskyard's checks and hooks (tests, debugging with breakpoints)."""
 

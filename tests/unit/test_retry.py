@@ -1,6 +1,6 @@
 import pytest
 
-from jobs.retry import RetryPolicy, parse_delays
+from jobs.retry import RetryPolicy
 
 
 def test_fixed_and_exponential() -> None:
@@ -41,11 +41,3 @@ def test_to_rq() -> None:
 def test_invalid_policies(kwargs: dict) -> None:
     with pytest.raises(ValueError):
         RetryPolicy(**kwargs)
-
-
-def test_parse_delays() -> None:
-    assert parse_delays("60,300, 900") == (60, 300, 900)
-    with pytest.raises(ValueError):
-        parse_delays("60,soon")
-    with pytest.raises(ValueError):
-        parse_delays("")
