@@ -310,7 +310,9 @@ def test_viewer_reads_but_cannot_change(api: ApiClient, app) -> None:  # type: i
     assert viewer.get("/admin/scheduler").status_code == 200
     assert viewer.post(f"/admin/scheduler/{task['id']}/actions/pause").status_code == 403
     assert ApiClient(app.test_client(), None).get("/admin/scheduler").status_code == 401
-    assert api.get(f"/admin/scheduler/{task['id']}").get_json()["status"] != "paused"  # the 403 changed nothing
+    assert (
+        api.get(f"/admin/scheduler/{task['id']}").get_json()["status"] != "paused"
+    )  # the 403 changed nothing
 
 
 def test_status_is_running_while_the_run_executes(api: ApiClient, connection: Redis, engine: Engine) -> None:
