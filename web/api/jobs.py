@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, url_for
-from rq.command import send_stop_job_command
-from rq.job import Job, JobStatus
+from rq.job import Job
 
 from jobs.dependencies import DependencyProblem
 from jobs.enqueue import JobIdTaken, JobRequest, UnknownQueue, enqueue
@@ -15,13 +14,11 @@ from web.api.body import parse_body
 from web.api.openapi import READ_ERRORS, WRITE_ERRORS, errors, json_response, operation, path_param, ref
 from web.api.schemas import JobCreate, JobView
 from web.auth import current_principal
-from web.commands import fetch_job, requeue
+from web.commands import cancel, fetch_job, requeue
 from web.errors import ApiError
 from web.extension import state
 from web.idempotency import with_idempotency
 from web.queries import job_view
-
-CANCELABLE = (JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED, JobStatus.CREATED)
 
 
 def _fetch(job_id: str) -> Job:
@@ -87,18 +84,7 @@ def get_job(job_id: str) -> Response:
 
 
 def cancel_job(job_id: str) -> Response:
-    job = _fetch(job_id)
-    status = job.get_status()
-    if status == JobStatus.STARTED:
-        send_stop_job_command(state().connection, job.id)
-    elif status in CANCELABLE:
-        job.cancel()
-    else:
-        raise ApiError(
-            409, "not_cancelable", f"job {job.id!r} is {status.value}; only pending or running jobs cancel"
-        )
-    job.refresh()
-    return jsonify(_view(job))
+    return jsonify(_view(cancel(state().connection, _fetch(job_id))))
 
 
 def requeue_job(job_id: str) -> Response:
