@@ -88,6 +88,38 @@ def due_time(request: JobRequest, now: Callable[[], datetime]) -> datetime | Non
     return None if when <= now() else when
 
 
+def resolve(
+    connection: Redis, settings: Settings, request: JobRequest, tasks: TaskRegistry = registry
+) -> tuple[TaskSpec, PreciseQueue]:
+    """The task a request names and the queue it goes to (``UnknownTask``, :class:`UnknownQueue`)."""
+    spec = tasks.get(request.task)
+    queue_name = request.queue or spec.queue
+    if queue_name not in settings.queues:
+        raise UnknownQueue(queue_name)
+    return spec, PreciseQueue(queue_name, connection=connection)  # delayed jobs keep their milliseconds
+
+
+def new_job(
+    queue: PreciseQueue, spec: TaskSpec, settings: Settings, request: JobRequest, dependency: Any = None
+) -> Job:
+    """The RQ job ``request`` describes, built but not saved: the one construction :func:`enqueue` and
+    the batch path share (timeouts, TTLs, the task's retry policy, ``meta["task"]``)."""
+    policy = retry_policy(spec, settings, request.max_retries)
+    return queue.create_job(
+        spec.path,
+        args=tuple(request.args),
+        kwargs=dict(request.kwargs),
+        timeout=request.timeout or spec.timeout or settings.job_timeout,
+        result_ttl=settings.result_ttl,
+        failure_ttl=settings.failure_ttl,
+        description=spec.name,
+        job_id=request.job_id,
+        meta={"task": spec.name, "max_retries": policy.max_retries, **request.meta},
+        retry=policy.to_rq(),
+        depends_on=dependency,
+    )
+
+
 def enqueue(
     connection: Redis,
     settings: Settings,
@@ -102,31 +134,15 @@ def enqueue(
     is no longer pending. A ``job_id`` naming a pending job returns that job with ``created=False``:
     RQ's ``unique=True`` makes the check-and-save atomic, so two concurrent calls never make two jobs.
     """
-    spec = tasks.get(request.task)
-    queue_name = request.queue or spec.queue
-    if queue_name not in settings.queues:
-        raise UnknownQueue(queue_name)
-    queue = PreciseQueue(queue_name, connection=connection)
-    policy = retry_policy(spec, settings, request.max_retries)
+    spec, queue = resolve(connection, settings, request, tasks)
+    queue_name = queue.name
     dependency = None
     if request.depends_on:
         delayed = bool(request.delay_seconds) or request.run_at is not None
         dependency = dependency_for(
             connection, request.depends_on, request.allow_failure, delayed=delayed, job_id=request.job_id
         )
-    job = queue.create_job(
-        spec.path,
-        args=tuple(request.args),
-        kwargs=dict(request.kwargs),
-        timeout=request.timeout or spec.timeout or settings.job_timeout,
-        result_ttl=settings.result_ttl,
-        failure_ttl=settings.failure_ttl,
-        description=spec.name,
-        job_id=request.job_id,
-        meta={"task": spec.name, "max_retries": policy.max_retries, **request.meta},
-        retry=policy.to_rq(),
-        depends_on=dependency,
-    )
+    job = new_job(queue, spec, settings, request, dependency)
     if dependency is not None:  # RQ defers or enqueues it, retrying its WATCH on the dependencies itself
         job = queue.enqueue_job(job, at_front=request.at_front)
         record_metric(connection, "enqueued", spec.name, queue_name)

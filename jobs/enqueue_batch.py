@@ -17,7 +17,7 @@ from redis import Redis
 from rq.job import Job
 
 from jobs.delayed import PreciseQueue
-from jobs.enqueue import JobIdTaken, JobRequest, UnknownQueue, due_time, enqueue, retry_policy
+from jobs.enqueue import JobIdTaken, JobRequest, UnknownQueue, due_time, enqueue, new_job, resolve
 from jobs.metrics import record_into
 from jobs.registry import TaskRegistry, UnknownTask, registry
 from jobs.settings import Settings
@@ -48,27 +48,11 @@ def enqueue_batch(
         if request.job_id is not None:
             continue
         try:
-            spec = tasks.get(request.task)
-        except UnknownTask as error:
+            spec, queue = resolve(connection, settings, request, tasks)
+        except (UnknownTask, UnknownQueue) as error:
             outcomes[index] = Outcome(error=error)
             continue
-        queue_name = request.queue or spec.queue
-        if queue_name not in settings.queues:
-            outcomes[index] = Outcome(error=UnknownQueue(queue_name))
-            continue
-        queue = PreciseQueue(queue_name, connection=connection)  # delayed jobs keep their milliseconds
-        policy = retry_policy(spec, settings, request.max_retries)
-        job = queue.create_job(
-            spec.path,
-            args=tuple(request.args),
-            kwargs=dict(request.kwargs),
-            timeout=request.timeout or spec.timeout or settings.job_timeout,
-            result_ttl=settings.result_ttl,
-            failure_ttl=settings.failure_ttl,
-            description=spec.name,
-            meta={"task": spec.name, "max_retries": policy.max_retries, **request.meta},
-            retry=policy.to_rq(),
-        )
+        job = new_job(queue, spec, settings, request)
         pending.append((index, job, queue, due_time(request, now), request.at_front, spec.name))
     if pending:
         with connection.pipeline() as pipe:
