@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from typing import Any
 
 import pytest
 
@@ -26,6 +27,23 @@ def require(available: bool, reason: str) -> None:
     if in_ci():
         pytest.fail(f"{reason} (CI=true: a missing tool fails the run)", pytrace=False)
     pytest.skip(reason)
+
+
+# Headless Chromium on this closed network: no sandbox as root, and no background fetches (they fail
+# offline, many at a time).
+CHROMIUM_ARGS = (
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+)
+
+
+def launch_chromium(playwright: Any) -> Any:
+    """Debian's Chromium, headless, from a ``sync_playwright()`` context (required: see :func:`require`)."""
+    return playwright.chromium.launch(
+        executable_path=require_chromium(), headless=True, args=list(CHROMIUM_ARGS)
+    )
 
 
 def require_chromium() -> str:

@@ -16,7 +16,7 @@ import requests
 from jobs.redis_server import free_port
 from jobs.settings import Settings
 from tests.conftest import ADMIN_TOKEN
-from tests.tools import CHROMIUM, require_chromium  # noqa: F401  (CHROMIUM: other browser tests import it here)
+from tests.tools import launch_chromium
 from tests.waiting import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -85,16 +85,7 @@ def test_login_schedule_pause_rq_dashboard_logout(platform: str) -> None:
     from playwright.sync_api import expect, sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=require_chromium(),
-            headless=True,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-            ],
-        )
+        browser = launch_chromium(p)
         try:
             page = browser.new_page()
             page.set_default_timeout(20_000)

@@ -12,12 +12,11 @@ import requests
 
 from tests.conftest import ADMIN_TOKEN
 from tests.e2e.test_browser import PAGES, platform  # noqa: F401  (platform is a fixture)
-from tests.tools import require_chromium
+from tests.tools import launch_chromium
 from tests.waiting import wait_for
 
 pytestmark = [pytest.mark.slow]
 VIEWPORTS = ({"width": 1280, "height": 800}, {"width": 390, "height": 844})
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
 
 
 def _api(base: str, method: str, path: str, token: str = ADMIN_TOKEN, **kw: Any) -> Any:
@@ -39,7 +38,7 @@ def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=require_chromium(), headless=True, args=ARGS)
+        chromium = launch_chromium(p)
         try:
             yield chromium
         finally:

@@ -22,7 +22,7 @@ from rq.job import Job
 
 from tests.conftest import ADMIN_TOKEN
 from tests.e2e.test_browser import platform
-from tests.tools import require_chromium
+from tests.tools import launch_chromium
 from tests.waiting import wait_for
 
 __all__ = ["platform"]  # the fixture: web + worker + scheduler on the test Redis
@@ -120,16 +120,7 @@ def test_no_payload_runs_on_any_page_that_shows_job_data(platform: str, connecti
         (f"/dashboard/schedules/{planted['task']['id']}", ("sched",)),
     ]
     with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=require_chromium(),
-            headless=True,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-            ],
-        )
+        browser = launch_chromium(p)
         try:
             page = browser.new_page()
             page.set_default_timeout(20_000)
