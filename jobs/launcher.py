@@ -35,7 +35,8 @@ LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 
 def ensure_secrets(env_file: Path, environ: dict[str, str]) -> None:
-    """Fill ADMIN_TOKEN and SECRET_KEY from ``env_file`` or generate and append them there."""
+    """Fill ADMIN_TOKEN, SECRET_KEY and LOCAL_REDIS_PASSWORD from ``env_file``, or generate and append
+    them there (the file is mode 0600)."""
     stored = {k: v for k, v in dotenv_values(env_file).items() if v is not None} if env_file.exists() else {}
     for key, value in stored.items():
         environ.setdefault(key, value)

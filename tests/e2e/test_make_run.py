@@ -9,6 +9,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import stat
 import subprocess
 import sys
@@ -202,3 +203,19 @@ def test_make_run_on_a_fresh_copy_without_redis_installed(tmp_path: Path, newcom
     output = run_until_done(["make", "run"], copy, env, "taskyard: generated ADMIN_TOKEN=")
     assert "valkey" in (copy / ".run" / "redis" / "redis.log").read_text(errors="replace").lower()
     assert "stopped the Redis we started" in output
+
+
+def test_a_port_in_use_is_one_clear_line(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("0.0.0.0", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "PYTHONPATH": str(ROOT), "PORT": str(port),
+               "REDIS_URL": f"redis://127.0.0.1:{free_port()}/0"}  # fmt: skip
+        done = subprocess.run([sys.executable, "-m", "jobs.launcher"], cwd=tmp_path, env=env, capture_output=True,
+                              text=True, timeout=60)  # fmt: skip
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines() == [
+        f"taskyard: port {port} is already in use; stop what uses it or set PORT"
+    ], done.stderr
+    assert not (tmp_path / ".run").exists()  # nothing was started
