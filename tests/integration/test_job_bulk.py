@@ -47,6 +47,27 @@ def test_batch_enqueues_the_valid_items_and_reports_the_others_by_index(
     )  # it finished: the id is taken
 
 
+def test_batch_refuses_depends_on_per_item_instead_of_dropping_it(api: ApiClient, connection: Redis) -> None:
+    """A batch enqueues in one pipeline, which RQ's dependency handling cannot join: an item naming
+    ``depends_on`` is refused by index (it used to be enqueued without its dependency)."""
+    parent = api.post("/api/v1/jobs", json={"task": "tests.add", "args": [1, 1]}).get_json()
+    items = [
+        {"task": "tests.add", "args": [2, 2]},
+        {"task": "tests.add", "args": [3, 3], "depends_on": [parent["id"]]},
+    ]
+    body = api.post("/api/v1/jobs/batch", json={"jobs": items}).get_json()
+    assert (body["enqueued"], body["failed"]) == (1, 1)
+    assert body["items"][1] == {
+        "index": 1,
+        "ok": False,
+        "error": {
+            "code": "validation_error",
+            "message": "depends_on is not supported in a batch; POST /api/v1/jobs takes it",
+        },
+    }
+    assert connection.llen("rq:queue:default") == 2  # the parent and the valid item, nothing else
+
+
 def test_batch_limits(api: ApiClient, connection: Redis) -> None:
     over = api.post("/api/v1/jobs/batch", json={"jobs": [{"task": "tests.add"}] * 1001})
     assert over.status_code == 400

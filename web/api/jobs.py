@@ -36,10 +36,9 @@ def create_job() -> Response:
     )
 
 
-def _create_job() -> Response:
-    ext = state()
-    body = parse_body(JobCreate)
-    request = JobRequest(
+def job_request(body: JobCreate) -> JobRequest:
+    """The enqueue request a validated ``POST /api/v1/jobs`` body (or one batch item) describes."""
+    return JobRequest(
         task=body.task,
         args=body.args,
         kwargs=body.kwargs,
@@ -53,6 +52,12 @@ def _create_job() -> Response:
         depends_on=tuple(body.depends_on or ()),
         allow_failure=body.allow_failure,
     )
+
+
+def _create_job() -> Response:
+    ext = state()
+    body = parse_body(JobCreate)
+    request = job_request(body)
     try:
         result = enqueue(ext.connection, ext.settings, request)
     except DependencyProblem as error:
