@@ -140,11 +140,23 @@ def main() -> int:
             str(settings.port),
         ],
         env=environ,
+        # honcho gets its own process group: a terminal's Ctrl-C reaches only us, and we hand honcho
+        # exactly one signal. Sent to the whole group, honcho got it twice (the terminal's and ours), and
+        # its handler, re-entered while printing, crashed and left the processes running.
+        process_group=0,
     )
+    forwarded = False
 
     def forward(signum: int, _frame: FrameType | None) -> None:
-        if honcho.poll() is None:
+        """First Ctrl-C/SIGTERM: ask honcho to stop its processes. A second one: kill them all now."""
+        nonlocal forwarded
+        if honcho.poll() is not None:
+            return
+        if not forwarded:
+            forwarded = True
             honcho.send_signal(signal.SIGTERM if signum == signal.SIGTERM else signal.SIGINT)
+        else:
+            os.killpg(honcho.pid, signal.SIGKILL)
 
     signal.signal(signal.SIGINT, forward)
     signal.signal(signal.SIGTERM, forward)
