@@ -17,6 +17,7 @@ from redis.exceptions import RedisError
 
 from web.api.openapi import json_response, ref
 from web.api.schemas import Error, Health, HealthStatus
+from web.api.times import with_iso
 from web.auth import bearer_secret, check_secret
 from web.extension import state
 from web.queries import health
@@ -49,6 +50,8 @@ def healthz() -> Response:
             "problems": ["Redis is unreachable: nothing can be enqueued or run"],
         }
         status = 503
+    # The schedulers' reports keep epoch seconds in Redis; like /api/v1, /healthz answers ISO 8601.
+    report["schedulers"] = [with_iso(beat, "at") for beat in report["schedulers"]]
     response = jsonify(report if _may_see_details() else {"status": report["status"]})
     response.status_code = status
     response.headers["Cache-Control"] = "no-store"

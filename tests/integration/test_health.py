@@ -34,6 +34,8 @@ def test_scheduler_heartbeat_shows(app: Flask, connection: Redis, settings: Sett
     assert [s["name"] for s in body["schedulers"]] == ["sched-a"]
     assert body["schedulers"][0]["leader"] is True
     assert not any("scheduler" in p for p in body["problems"])
+    seen_at = datetime.fromisoformat(body["schedulers"][0]["at"])  # ISO 8601 with its offset, no epoch number
+    assert seen_at.utcoffset() is not None and abs((datetime.now(UTC) - seen_at).total_seconds()) < 3600
 
 
 def test_redis_down_is_503_json() -> None:
