@@ -72,6 +72,21 @@ class InvalidCursor(ValueError):
     """The cursor was not made by this listing, or was made for other filters."""
 
 
+# The filters a person or a script names (the query/body fields of the job list, its page and the bulk
+# actions); ``status`` and ``queue`` become JobFilter's ``statuses``/``queues``.
+FILTER_FIELDS = (
+    "status",
+    "queue",
+    "task",
+    "scheduled_task",
+    "id_prefix",
+    "enqueued_after",
+    "enqueued_before",
+    "ended_after",
+    "ended_before",
+)
+
+
 @dataclass(frozen=True)
 class JobFilter:
     """What to list. ``statuses``/``queues`` empty means all of them. Times are timezone-aware."""

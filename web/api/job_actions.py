@@ -19,22 +19,11 @@ from web.api.openapi import WRITE_ERRORS, errors, json_response, operation, path
 from web.commands import apply_to_many
 from web.errors import ApiError
 from web.extension import state
-from web.job_search import MAX_LIMIT, JobFilter
+from web.job_search import FILTER_FIELDS, MAX_LIMIT, JobFilter
 from web.queries import list_jobs
 
 ACTIONS = ("requeue", "delete")
 MAX_PAGES = 50  # listing pages read to gather one call's jobs (each examines a bounded window)
-FILTER_FIELDS = (
-    "status",
-    "queue",
-    "task",
-    "scheduled_task",
-    "id_prefix",
-    "enqueued_after",
-    "enqueued_before",
-    "ended_after",
-    "ended_before",
-)
 
 
 def matching_ids(flt: JobFilter, limit: int) -> tuple[list[str], bool]:

@@ -23,21 +23,10 @@ from web.commands import cancel, delete, fetch_job, requeue
 from web.errors import ApiError, validation_error
 from web.extension import state
 from web.job_detail import job_detail
-from web.job_search import STATUSES
+from web.job_search import FILTER_FIELDS, STATUSES
 from web.pages import render
 from web.queries import job_view
 
-FILTERS = (
-    "status",
-    "queue",
-    "task",
-    "scheduled_task",
-    "id_prefix",
-    "enqueued_after",
-    "enqueued_before",
-    "ended_after",
-    "ended_before",
-)
 TIMES = ("enqueued_after", "enqueued_before", "ended_after", "ended_before")
 VERBS = {"requeue": "requeued", "delete": "deleted"}
 
@@ -50,7 +39,7 @@ def _as_utc(value: str) -> str:
 
 
 def _query_args(source: dict[str, str]) -> dict[str, str]:
-    args = {k: v.strip() for k, v in source.items() if k in (*FILTERS, "limit", "cursor") and v.strip()}
+    args = {k: v.strip() for k, v in source.items() if k in (*FILTER_FIELDS, "limit", "cursor") and v.strip()}
     for name in TIMES:
         if name in args:
             args[name] = _as_utc(args[name])
@@ -59,14 +48,14 @@ def _query_args(source: dict[str, str]) -> dict[str, str]:
 
 def jobs() -> Response:
     args = request.args.to_dict()
-    unknown = sorted(set(args) - {*FILTERS, "limit", "cursor"})
+    unknown = sorted(set(args) - {*FILTER_FIELDS, "limit", "cursor"})
     if unknown:
         raise ApiError(400, "validation_error", f"unknown filter {unknown[0]!r}")
     query = parse_query(JobListQuery, _query_args(args))
     page = search_jobs(query)
     items = [job_view(job, url_for("pages.job", job_id=job.id)) for job, _ in page.jobs]
     ext = state()
-    filters = {name: args.get(name, "") for name in FILTERS}
+    filters = {name: args.get(name, "") for name in FILTER_FIELDS}
     return render(
         "jobs.html",
         "_jobs_figures.html",
@@ -119,7 +108,7 @@ def bulk(action: str) -> Response:
     form = request.form
     fields: dict[str, Any] = {}
     if form.get("all") == "1":
-        fields.update(_query_args({k: v for k, v in form.items() if k in FILTERS}))
+        fields.update(_query_args({k: v for k, v in form.items() if k in FILTER_FIELDS}))
     else:
         fields["ids"] = form.getlist("ids")
         if not fields["ids"]:
