@@ -27,7 +27,7 @@ $(DEV_STAMP): requirements-dev.txt $(RUN_STAMP)
 	@touch $@
 
 run: $(RUN_STAMP)
-	$(PY) -m jobs.launcher
+	$(PY) -m jobs.local.launcher
 
 test: lint system-deps
 	$(PY) -m pytest -q -p no:cacheprovider --durations=15

@@ -17,7 +17,7 @@ from rq import Queue
 from bench.common import TOKEN, start_web, stop, table
 from jobs.enqueue import JobRequest
 from jobs.enqueue_batch import enqueue_batch
-from jobs.redis_server import free_port
+from jobs.local.redis_server import free_port
 from jobs.registry import load_tasks
 from jobs.settings import load_settings
 

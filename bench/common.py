@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from tempfile import TemporaryDirectory
 
-from jobs.redis_server import RedisServer, embedded_server, free_port
+from jobs.local.redis_server import RedisServer, embedded_server, free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "bench-admin-token-0123456789"  # the admin token of the web process the benchmarks start

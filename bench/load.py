@@ -23,7 +23,7 @@ from rq import Queue
 
 from bench.common import TOKEN, percentile, start_web, stop, table
 from jobs.connection import connect_url
-from jobs.redis_server import free_port
+from jobs.local.redis_server import free_port
 
 NOOP = "jobs.builtin.system.noop"
 BODY = json.dumps({"task": "system.noop"})

@@ -25,7 +25,7 @@ from rq import Queue
 from bench.common import TOKEN, percentile, start_web, stop, table
 from jobs.connection import connect_url
 from jobs.enqueue import retry_policy
-from jobs.redis_server import free_port
+from jobs.local.redis_server import free_port
 from jobs.registry import load_tasks, registry
 from jobs.settings import Settings, load_settings
 from scheduler.engine import Engine

@@ -16,7 +16,7 @@ from typing import Any
 
 from rq.job import Job
 
-from jobs.rq_compat import DeserializationError
+from jobs.worker.rq_compat import DeserializationError
 
 log = logging.getLogger("taskyard.hooks")
 

@@ -19,7 +19,7 @@ TOKENS = PREFIX + "tokens"  # hash: token id -> JSON record (hash of the secret,
 TOKEN_INDEX = PREFIX + "tokens:by-hash"  # hash: sha256 of a secret -> token id
 
 
-# browser sessions, metrics and alerts (web/session.py, jobs/metrics.py, jobs/alerts.py)
+# browser sessions, metrics and alerts (web/security/session.py, jobs/metrics.py, jobs/maintenance/alerts.py)
 WEB_SESSION = PREFIX + "web-session:{sid}"  # string with TTL: a browser login -> token id; logout deletes
 LOGIN_FAILURES = PREFIX + "login-failures:{address}"  # counter with TTL: failed logins from one address
 LOGIN_BLOCK = PREFIX + "login-block:{address}"  # string with TTL: that address waits until it expires

@@ -4,14 +4,14 @@ Why Redis and not prometheus_client's own counters: jobs run in worker processes
 several dynos), jobs are enqueued by web and scheduler processes, and Prometheus scrapes only the web
 process. In-process counters would show one process's share; prometheus_client's multiprocess mode
 shares a directory, which does not span dynos. Redis is what every process already shares, so each
-event is one pipelined HINCRBY here, and ``web.metrics`` exposes the totals through a custom collector.
+event is one pipelined HINCRBY here, and ``web.monitoring.metrics`` exposes the totals through a custom collector.
 
 Counters are per (event, task, queue): ``enqueued`` (by :func:`jobs.enqueue.enqueue`), and the
 lifecycle events from :mod:`jobs.hooks`: ``started``, ``finished``, ``failed`` (for good), ``retried``
 (failed, a retry is scheduled) and ``stopped``. Job durations feed a histogram with :data:`BUCKETS`.
 Task names come from the registry and queues from settings, so the number of series stays bounded.
 
-Batching in the work horse: a long-lived horse (:mod:`jobs.prefork`) calls :func:`buffer_in_process`,
+Batching in the work horse: a long-lived horse (:mod:`jobs.worker.prefork`) calls :func:`buffer_in_process`,
 after which the hook subscriber adds to counts held in the horse's memory instead of writing each
 event; the counts go out in one pipeline at most every ``FLUSH_INTERVAL`` seconds while jobs flow,
 whenever the horse finds its queues empty, and when it exits (recycling, shutdown, burst done). Two

@@ -18,7 +18,7 @@ from jobs.retry import RetryPolicy
 F = TypeVar("F", bound=Callable[..., Any])
 
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_-]*)+$")
-# built-in task modules; jobs.metrics and jobs.alerts also subscribe to job hooks, which every worker needs
+# built-in task modules; jobs.metrics and jobs.maintenance.alerts also subscribe to job hooks, which every worker needs
 BUILTIN_MODULES = (
     "jobs.builtin.system",
     "jobs.builtin.webhooks",
@@ -26,7 +26,7 @@ BUILTIN_MODULES = (
     "jobs.builtin.email",
     "jobs.builtin.maintenance",
     "jobs.metrics",
-    "jobs.alerts",
+    "jobs.maintenance.alerts",
 )
 
 

@@ -43,7 +43,7 @@ from rq.job import Job, JobStatus
 from rq.utils import as_text
 
 from jobs import keys
-from jobs.alerts import alert_missed
+from jobs.maintenance.alerts import alert_missed
 from jobs.registry import UnknownTask, registry
 from jobs.settings import Settings
 from scheduler import declared, delayed_jobs, health

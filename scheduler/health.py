@@ -4,7 +4,7 @@ Every recurring task has a deadline in the ``SCHED_EXPECTED`` sorted set: its fi
 last success) plus one period plus ``MISSED_SCHEDULE_GRACE``, or plus the task's own ``maxInterval``
 when it declares one. A success moves the deadline on; pausing
 or deleting removes it. Tasks whose deadline has passed are missed — finding them reads only those
-entries, never every task. The scheduler leader hands them to :func:`jobs.alerts.alert_missed`, which
+entries, never every task. The scheduler leader hands them to :func:`jobs.maintenance.alerts.alert_missed`, which
 logs and delivers one alert per task per ``ALERT_WINDOW``.
 """
 

@@ -21,11 +21,11 @@ from rq.exceptions import DuplicateJobError
 from rq.job import Job
 from rq.scripts import _build_hset_args, get_unique_enqueue_script
 
-from jobs.context import job_settings
-from jobs.failures import summarize
+from jobs.handler_context import job_settings
 from jobs.outcome import raise_if_failed
 from jobs.registry import registry
 from jobs.settings import Settings
+from jobs.worker.error_summary import summarize
 from scheduler import attempts, task_log
 from scheduler.executions import ExecutionLog
 from scheduler.health import deadline, expect

@@ -14,11 +14,11 @@ from redis import Redis
 from rq import Queue
 
 from jobs.connection import connect_url
-from jobs.failures import EXCEPTION_HANDLERS
-from jobs.redis_server import RedisServer, embedded_server, free_port
+from jobs.local.redis_server import RedisServer, embedded_server, free_port
 from jobs.registry import load_tasks
 from jobs.settings import Settings, load_settings
 from jobs.worker import TaskyardSimpleWorker
+from jobs.worker.error_summary import EXCEPTION_HANDLERS
 from web import create_app
 
 ADMIN_TOKEN = "test-admin-token-0123456789"

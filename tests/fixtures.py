@@ -6,8 +6,8 @@ import os
 from pathlib import Path
 
 from jobs.registry import task
+from jobs.resilience.throttle import rate_limited
 from jobs.retry import NO_RETRY, RetryPolicy
-from jobs.throttle import rate_limited
 
 
 @task("tests.add", retry=NO_RETRY)
@@ -118,7 +118,7 @@ def record(key: str, sleep: float = 0.0) -> int:
 @task("tests.limited", retry=NO_RETRY)
 @rate_limited(per_second=2)
 def limited(n: int) -> int:
-    """At most two runs a second (jobs.throttle)."""
+    """At most two runs a second (jobs.resilience.throttle)."""
     from rq import get_current_job
 
     job = get_current_job()

@@ -11,7 +11,7 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 
-from jobs.redis_server import free_port
+from jobs.local.redis_server import free_port
 
 
 @dataclass

@@ -10,13 +10,13 @@ from flask import Flask
 from flask.json.provider import DefaultJSONProvider
 from redis import Redis
 
+from jobs.api_tokens import TokenStore
 from jobs.connection import connect
 from jobs.registry import load_tasks
 from jobs.settings import Settings, load_settings
-from web.body_limit import ChunkedBodyLimit
 from web.errors import register_error_handlers
 from web.extension import Taskyard
-from web.tokens import TokenStore
+from web.security.body_limit import ChunkedBodyLimit
 
 
 class IsoJSONProvider(DefaultJSONProvider):
@@ -49,13 +49,16 @@ def create_app(settings: Settings | None = None, connection: Redis | None = None
 
     from web.admin.scheduler import create_blueprint as create_scheduler_blueprint
     from web.api import create_blueprint
-    from web.health import bp as health_bp
+    from web.monitoring.health import bp as health_bp
 
     app.register_blueprint(health_bp)
     app.register_blueprint(create_blueprint())
     app.register_blueprint(create_scheduler_blueprint())
 
-    from web import dashboard, headers, metrics, pages, session
+    from web import pages
+    from web.monitoring import metrics
+    from web.queue_dashboard import mount as dashboard
+    from web.security import headers, session
 
     headers.init_app(app)
     session.init_app(app, settings)

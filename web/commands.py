@@ -1,5 +1,5 @@
 """State changes shared by the REST API and the pages, so a button and an endpoint do the same thing
-(the write-side sibling of :mod:`web.queries`)."""
+(the write-side sibling of :mod:`web.read_model.queries`)."""
 
 from __future__ import annotations
 

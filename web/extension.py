@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from flask import Flask, current_app
 from redis import Redis
 
+from jobs.api_tokens import TokenStore
 from jobs.settings import Settings
-from web.tokens import TokenStore
 
 EXTENSION = "taskyard"
 

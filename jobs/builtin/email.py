@@ -11,7 +11,7 @@ import smtplib
 from email.message import EmailMessage
 from email.utils import make_msgid
 
-from jobs.context import job_settings
+from jobs.handler_context import job_settings
 from jobs.registry import task
 from jobs.retry import RetryPolicy
 from jobs.settings import Settings

@@ -23,15 +23,16 @@ from rq.job import Job
 from rq.registry import FailedJobRegistry, FinishedJobRegistry
 from rq.utils import as_text
 
-from jobs import health_metrics, keys
-from jobs.batch import run_batch
+from jobs import keys
 from jobs.builtin.webhooks import run_cleanup as cleanup_deliveries
-from jobs.context import job_connection, job_settings
+from jobs.handler_context import job_connection, job_settings
+from jobs.maintenance import health_metrics
+from jobs.maintenance.token_purge import purge_tokens
 from jobs.registry import registry as task_registry
 from jobs.registry import task
+from jobs.resilience.batch import run_batch
 from jobs.retry import NO_RETRY
 from jobs.settings import Settings
-from jobs.token_purge import purge_tokens
 
 DAY = 86400
 SCAN_COUNT = 1000

@@ -29,11 +29,10 @@ import requests
 from redis import Redis
 
 from jobs import keys
-from jobs.breaker import Breaker
-from jobs.context import job_connection, job_settings
 from jobs.crypto import cipher
 from jobs.enqueue import JobRequest, enqueue
-from jobs.integrations import (
+from jobs.handler_context import job_connection, job_settings
+from jobs.integrations.store import (
     HEALTH_TASK,
     REFRESH_TASK,
     IntegrationStore,
@@ -43,12 +42,13 @@ from jobs.integrations import (
     repeat_current_job,
     schedule_refresh,
 )
-from jobs.outbound import checked_post
+from jobs.outbound.pinned_http import checked_post
+from jobs.outbound.url_policy import check_url, host_of
 from jobs.registry import task
+from jobs.resilience.breaker import Breaker
 from jobs.retry import NO_RETRY, RetryPolicy
 from jobs.settings import Settings
-from jobs.targets import check_url, host_of
-from jobs.webhook_delivery import publish_event
+from jobs.webhooks.delivery import publish_event
 
 log = logging.getLogger("taskyard.oauth")
 # The design notes' token refresh queue: ``attempts: 3, backoff: { type: 'exponential', delay: 5000 }``,
@@ -85,7 +85,7 @@ def run_refresh(
     post: Callable[..., Any] | None = None,
 ) -> dict[str, Any]:
     """Refresh one integration's tokens. ``now`` is the clock (tests control it); ``post`` defaults to
-    :func:`jobs.outbound.checked_post` (resolve, check, connect to the checked address)."""
+    :func:`jobs.outbound.pinned_http.checked_post` (resolve, check, connect to the checked address)."""
     post = post or checked_post(settings.webhook_allow_private_targets)
     store = IntegrationStore(connection, cipher(settings))
     lock = connection.lock(keys.integration_lock(integration_id), timeout=settings.oauth_timeout + 30)

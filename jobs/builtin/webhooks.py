@@ -1,7 +1,7 @@
 """Built-in webhook jobs: deliver one attempt, sweep for stranded retries, clean up old delivery logs.
 
 ``webhooks.deliver`` is enqueued by ``POST /api/v1/events`` (one job per subscribed endpoint) and by
-its own failures (the retry schedule, see :mod:`jobs.webhook_delivery`). ``webhooks.retry_sweep``
+its own failures (the retry schedule, see :mod:`jobs.webhooks.delivery`). ``webhooks.retry_sweep``
 (every ``WEBHOOK_RETRY_INTERVAL_MINUTES``, by default ``EVERY_5_MINUTES``) re-enqueues any unfinished
 delivery whose next attempt is due but whose owning job is gone or no longer waiting, so a lost
 schedule can't strand a delivery. ``webhooks.cleanup_logs`` (daily at midnight) removes finished
@@ -19,12 +19,12 @@ from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 from rq.registry import ScheduledJobRegistry
 
-from jobs import webhook_delivery
-from jobs.context import job_connection, job_settings
+from jobs.handler_context import job_connection, job_settings
 from jobs.registry import task
 from jobs.retry import NO_RETRY
 from jobs.settings import Settings
-from jobs.webhook_store import FINISHED, WebhookStore
+from jobs.webhooks import delivery as webhook_delivery
+from jobs.webhooks.store import FINISHED, WebhookStore
 
 DAY = 86400
 
@@ -36,7 +36,7 @@ DAY = 86400
     description="POST one webhook delivery attempt; schedules its own retries (WEBHOOK_RETRY_SCHEDULE).",
 )
 def deliver(delivery_id: str) -> dict[str, Any]:
-    """One attempt of a delivery; see :func:`jobs.webhook_delivery.attempt`."""
+    """One attempt of a delivery; see :func:`jobs.webhooks.delivery.attempt`."""
     job = get_current_job()
     return webhook_delivery.attempt(job_connection(), job_settings(), delivery_id, job.id if job else None)
 

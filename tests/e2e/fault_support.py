@@ -14,7 +14,7 @@ from typing import TypeVar
 from redis import Redis
 from rq.job import Job
 
-from jobs.redis_server import RedisServer, embedded_server, free_port
+from jobs.local.redis_server import RedisServer, embedded_server, free_port
 from tests.conftest import TEST_ENV
 from tests.waiting import wait_for
 

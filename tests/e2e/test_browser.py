@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from jobs.redis_server import free_port
+from jobs.local.redis_server import free_port
 from jobs.settings import Settings
 from tests.conftest import ADMIN_TOKEN
 from tests.tools import launch_chromium

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from jobs.redis_server import free_port
+from jobs.local.redis_server import free_port
 from tests.conftest import ADMIN_TOKEN
 from tests.e2e.repo_copy import ROOT, copy_repository, procfile_commands
 from tests.waiting import wait_for

@@ -15,7 +15,7 @@ import pytest
 from redis import Redis
 from rq import Queue
 
-from jobs.redis_server import free_port
+from jobs.local.redis_server import free_port
 from jobs.settings import Settings
 from tests.conftest import ADMIN_TOKEN
 from tests.waiting import wait_for

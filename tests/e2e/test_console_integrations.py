@@ -12,7 +12,7 @@ from urllib.parse import parse_qs
 
 import pytest
 
-from jobs.redis_server import free_port
+from jobs.local.redis_server import free_port
 from jobs.settings import Settings
 from tests.conftest import ADMIN_TOKEN
 from tests.e2e.test_browser import ROOT, _start, _wait_until_up

@@ -21,7 +21,7 @@ from rq.job import Job
 from jobs import keys
 from jobs.connection import connect_url
 from jobs.enqueue import JobRequest, enqueue
-from jobs.redis_server import RedisServer, embedded_server, free_port
+from jobs.local.redis_server import RedisServer, embedded_server, free_port
 from jobs.settings import load_settings
 from tests.conftest import ADMIN_TOKEN, TEST_ENV, run_worker
 from tests.e2e.fault_support import Proc, statuses, wait_for

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from jobs.redis_server import SYSTEM_BINARIES, answers, free_port
+from jobs.local.redis_server import SYSTEM_BINARIES, answers, free_port
 from tests.e2e.repo_copy import copy_repository
 from tests.waiting import wait_for
 
@@ -186,7 +186,7 @@ def stop(launcher: subprocess.Popen[str]) -> bool:
 def test_launcher_brings_everything_up_and_down(tmp_path: Path, newcomer_env) -> None:  # type: ignore[no-untyped-def]
     env, _ = newcomer_env
     output = run_until_done(
-        [sys.executable, "-m", "jobs.launcher"], tmp_path, env, "taskyard: generated ADMIN_TOKEN="
+        [sys.executable, "-m", "jobs.local.launcher"], tmp_path, env, "taskyard: generated ADMIN_TOKEN="
     )
     assert "stopped the Redis we started" in output
 
@@ -212,7 +212,7 @@ def test_a_port_in_use_is_one_clear_line(tmp_path: Path) -> None:
         port = taken.getsockname()[1]
         env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "PYTHONPATH": str(ROOT), "PORT": str(port),
                "REDIS_URL": f"redis://127.0.0.1:{free_port()}/0"}  # fmt: skip
-        done = subprocess.run([sys.executable, "-m", "jobs.launcher"], cwd=tmp_path, env=env, capture_output=True,
+        done = subprocess.run([sys.executable, "-m", "jobs.local.launcher"], cwd=tmp_path, env=env, capture_output=True,
                               text=True, timeout=60)  # fmt: skip
     assert done.returncode == 1
     assert done.stderr.strip().splitlines() == [

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from jobs.redis_server import answers, free_port
+from jobs.local.redis_server import answers, free_port
 from tests.waiting import wait_for
 
 pytestmark = pytest.mark.slow
@@ -58,7 +58,11 @@ def test_the_readme_tour_runs_as_written(tmp_path: Path) -> None:
     assert not answers(redis_url)
     log = (tmp_path / "launcher.log").open("w")
     launcher = subprocess.Popen(
-        [sys.executable, "-m", "jobs.launcher"], cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT
+        [sys.executable, "-m", "jobs.local.launcher"],
+        cwd=tmp_path,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
     try:

@@ -15,8 +15,8 @@ from redis import Redis
 from redis.exceptions import RedisError, ResponseError
 
 from jobs.connection import connect_url
-from jobs.launcher import ensure_redis
-from jobs.redis_server import RedisUnavailable, answers, free_port
+from jobs.local.launcher import ensure_redis
+from jobs.local.redis_server import RedisUnavailable, answers, free_port
 from jobs.settings import load_settings
 from tests.conftest import ADMIN_TOKEN, TEST_ENV
 from tests.e2e.fault_support import Proc, private_redis, wait_for

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from jobs.redis_server import RedisServer, embedded_server, find_redis_server, free_port
+from jobs.local.redis_server import RedisServer, embedded_server, find_redis_server, free_port
 from tests.conftest import TEST_ENV
 from tests.tools import require_old_redis
 
@@ -68,7 +68,7 @@ def test_make_runs_launcher_refuses_an_older_server_in_one_line(
 ) -> None:
     env = {"PATH": os.environ["PATH"], "PYTHONPATH": str(ROOT), "HOME": str(tmp_path), "REDIS_URL": old_server.url,
            "PORT": str(free_port())}  # fmt: skip
-    done = subprocess.run([sys.executable, "-m", "jobs.launcher"], env=env, cwd=tmp_path, capture_output=True,
+    done = subprocess.run([sys.executable, "-m", "jobs.local.launcher"], env=env, cwd=tmp_path, capture_output=True,
                           text=True, timeout=60)  # fmt: skip
     assert done.returncode == 2, done.stdout + done.stderr
     assert done.stderr.strip().splitlines()[-1] == (

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from jobs.redis_server import free_port
+from jobs.local.redis_server import free_port
 from tests.e2e.fault_support import Proc
 from tests.waiting import wait_for
 

@@ -10,9 +10,9 @@ import pytest
 from redis import Redis
 
 from jobs import keys
-from jobs.alerts import count_failure
-from jobs.context import use_settings
 from jobs.enqueue import JobRequest, enqueue
+from jobs.handler_context import use_settings
+from jobs.maintenance.alerts import count_failure
 from jobs.settings import Settings, load_settings
 from tests.conftest import TEST_ENV, run_worker
 from tests.receivers import Receiver, fail_then_succeed, serve
@@ -97,7 +97,7 @@ def test_missed_schedule_alerts_once_per_window(
 def test_two_alerts_are_never_less_than_a_window_apart(connection: Redis, alert_settings: Settings) -> None:
     """A claim per fixed window index let an alert fire at 299.9 s and again at 300.1 s; the claim
     compares with the last firing instead (time from one controlled clock)."""
-    from jobs.alerts import Alert, fire_once
+    from jobs.maintenance.alerts import Alert, fire_once
 
     window = alert_settings.alert_window
     boundary = 1_000 * window

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from redis import Redis
 
-from jobs.breaker import Breaker
-from jobs.context import use_settings
+from jobs.handler_context import use_settings
+from jobs.resilience.breaker import Breaker
 from jobs.settings import load_settings
 from tests.conftest import ADMIN_TOKEN, TEST_ENV, ApiClient, run_worker
 from tests.integration.test_openapi import _validate

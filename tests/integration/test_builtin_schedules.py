@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 from redis import Redis
 
-from jobs import health_metrics
-from jobs.context import use_settings
+from jobs.handler_context import use_settings
+from jobs.maintenance import health_metrics
 from jobs.registry import registry
 from jobs.settings import Settings, load_settings
 from scheduler import declared

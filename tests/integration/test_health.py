@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from flask import Flask
 from redis import Redis
 
-from jobs.redis_server import free_port
+from jobs.local.redis_server import free_port
 from jobs.settings import Settings, load_settings
 from scheduler.engine import Engine
 from tests.conftest import ADMIN_TOKEN, TEST_ENV, ApiClient

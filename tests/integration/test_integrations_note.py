@@ -10,8 +10,8 @@ from redis import Redis
 from rq.job import Job
 
 from jobs.builtin.oauth import run_refresh
-from jobs.context import use_settings
-from jobs.integrations import health_job_id, refresh_job_id
+from jobs.handler_context import use_settings
+from jobs.integrations.store import health_job_id, refresh_job_id
 from jobs.settings import Settings, load_settings
 from tests.conftest import ADMIN_TOKEN, TEST_ENV, ApiClient, run_worker
 from tests.drive import drive

@@ -6,7 +6,7 @@ from __future__ import annotations
 from redis import Redis
 from rq.job import Job
 
-from jobs.context import use_settings
+from jobs.handler_context import use_settings
 from jobs.settings import Settings
 from scheduler.engine import Engine
 from tests.conftest import ApiClient, run_worker

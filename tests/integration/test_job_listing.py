@@ -10,7 +10,7 @@ from redis import Redis
 from jobs.enqueue import JobRequest, enqueue
 from jobs.settings import Settings
 from tests.conftest import ApiClient, run_worker
-from web.job_search import JobFilter, search
+from web.read_model.job_search import JobFilter, search
 
 
 def _walk(api: ApiClient, query: str, between: Any = None, cursor: str | None = None) -> list[str]:
@@ -125,7 +125,7 @@ def test_registry_pages_stay_stable_when_the_cursor_job_leaves(
 
 def test_a_selective_filter_answers_short_pages_with_a_cursor(connection: Redis, settings: Settings) -> None:
     """A filter that is not a source is checked on a bounded window of candidates per request."""
-    import web.job_search as job_search
+    import web.read_model.job_search as job_search
 
     ids = _echo(connection, settings, 30)
     target = ids[0]

@@ -9,9 +9,9 @@ from redis import Redis
 from rq import Queue
 
 from jobs import keys
-from jobs.batch import run_batch
-from jobs.context import use_settings
+from jobs.handler_context import use_settings
 from jobs.registry import registry
+from jobs.resilience.batch import run_batch
 from jobs.settings import Settings, load_settings
 from tests.conftest import ADMIN_TOKEN, TEST_ENV, ApiClient, run_worker
 from tests.smtp import smtp_server

@@ -17,9 +17,9 @@ from rq.registry import ScheduledJobRegistry
 
 from jobs import keys
 from jobs.builtin.oauth import run_health_check, run_refresh
-from jobs.context import use_settings
 from jobs.crypto import cipher
-from jobs.integrations import IntegrationStore, health_job_id, refresh_job_id
+from jobs.handler_context import use_settings
+from jobs.integrations.store import IntegrationStore, health_job_id, refresh_job_id
 from jobs.settings import Settings, load_settings
 from tests.conftest import ADMIN_TOKEN, TEST_ENV, ApiClient
 from tests.drive import drive
@@ -77,7 +77,7 @@ def test_registration_encrypts_secrets_and_schedules_stable_jobs_five_minutes_be
     assert before + 3600 - 300 <= refresh_at <= time.time() + 3600 - 300 + 1
     assert health_job_id(created["id"]) in jobs
     # registering the refresh again replaces the job: still one, same id
-    from jobs.integrations import schedule_refresh
+    from jobs.integrations.store import schedule_refresh
 
     store = IntegrationStore(connection, cipher(_settings))
     schedule_refresh(connection, _settings, store.get(created["id"]), time.time())
@@ -205,8 +205,8 @@ def test_revoked_integration_notifies_the_owner_by_email_and_webhook(env, connec
     "env", [{"BREAKER_FAILURE_THRESHOLD": "1", "BREAKER_RECOVERY_TIMEOUT": "30"}], indirect=True
 )
 def test_refresh_is_deferred_while_the_providers_breaker_is_open(env, connection):
-    from jobs.breaker import Breaker
-    from jobs.targets import host_of
+    from jobs.outbound.url_policy import host_of
+    from jobs.resilience.breaker import Breaker
 
     settings, api = env
     with serve(issue_tokens) as provider:

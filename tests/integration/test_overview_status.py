@@ -13,7 +13,7 @@ from jobs.metrics import Counts, read_minutes
 from jobs.settings import Settings
 from tests.conftest import ADMIN_TOKEN, run_worker
 from tests.web_login import login
-from web import status
+from web.read_model import status
 
 
 def test_rates_count_per_minute_and_sum_over_the_hour_and_day(connection: Redis) -> None:

@@ -13,10 +13,10 @@ from rq import Queue
 from rq.job import Job
 
 from jobs.enqueue import JobRequest, enqueue
-from jobs.failures import EXCEPTION_HANDLERS
 from jobs.metrics import read_counters, read_durations
 from jobs.settings import Settings
 from jobs.worker import TaskyardPreforkWorker
+from jobs.worker.error_summary import EXCEPTION_HANDLERS
 from tests.e2e.fault_support import Proc, wait_for
 
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from jobs.connection import connect_url
-from jobs.redis_server import RedisServer, embedded_server, free_port
+from jobs.local.redis_server import RedisServer, embedded_server, free_port
 from jobs.settings import load_settings
 from scheduler.engine import Engine
 from scheduler.executions import ExecutionLog

@@ -15,7 +15,7 @@ from jobs.settings import Settings, load_settings
 from tests.conftest import ADMIN_TOKEN, TEST_ENV, run_worker
 from tests.web_login import SAME_ORIGIN, login
 from web import create_app
-from web.dashboard_templates import escaping_source
+from web.queue_dashboard.templates import escaping_source
 
 HTML_PAGES = (
     "/dashboard/",

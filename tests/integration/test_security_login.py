@@ -17,14 +17,14 @@ from redis import Redis
 
 from jobs import keys
 from jobs.connection import connect_url
-from jobs.redis_server import RedisServer, free_port
+from jobs.local.redis_server import RedisServer, free_port
 from jobs.settings import Settings, load_settings
 from tests.conftest import ADMIN_TOKEN, TEST_ENV
 from tests.tools import require_old_redis
 from tests.web_login import SAME_ORIGIN, csrf_from, login, make_token
 from web import create_app
-from web.auth import MAX_BEARER_FAILURES
-from web.session import MAX_FAILURES
+from web.security.auth import MAX_BEARER_FAILURES
+from web.security.session import MAX_FAILURES
 
 
 def _wrong_login(client, csrf: str):  # type: ignore[no-untyped-def]

@@ -10,7 +10,7 @@ from redis import Redis
 from jobs import keys
 from tests.conftest import ADMIN_TOKEN
 from tests.web_login import SAME_ORIGIN, csrf_from, login, make_token
-from web.session import MAX_FAILURES
+from web.security.session import MAX_FAILURES
 
 
 def test_login_sets_a_strict_httponly_cookie_and_logout_ends_it(app: Flask) -> None:

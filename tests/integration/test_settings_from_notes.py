@@ -10,8 +10,8 @@ from redis import Redis
 from rq.job import Job
 
 from jobs.connection import connect, connect_url
-from jobs.context import use_settings
 from jobs.enqueue import JobRequest, enqueue
+from jobs.handler_context import use_settings
 from jobs.settings import SettingsError, load_or_exit, load_settings
 from tests.conftest import ADMIN_TOKEN, TEST_ENV, ApiClient
 from tests.drive import drive
@@ -138,7 +138,7 @@ def test_a_contradictory_or_bad_redis_combination_is_refused(env: dict, variable
 def test_a_password_protected_redis_is_reached_through_the_three_variables(tmp_path) -> None:  # type: ignore[no-untyped-def]
     """``REDIS_HOST=localhost``, ``REDIS_PORT=6379``, ``REDIS_PASSWORD=your-secure-password`` against
     a real redis-server that requires the password."""
-    from jobs.redis_server import RedisServer, free_port
+    from jobs.local.redis_server import RedisServer, free_port
 
     port = free_port()
     server = RedisServer(port, tmp_path).start()

@@ -17,10 +17,10 @@ from typing import Any
 import pytest
 from redis import Redis
 
-from jobs.context import use_settings
-from jobs.outbound import checked_post
+from jobs.handler_context import use_settings
+from jobs.outbound.pinned_http import checked_post
+from jobs.outbound.url_policy import TargetRefused, check_url, is_public
 from jobs.settings import Settings, load_settings
-from jobs.targets import TargetRefused, check_url, is_public
 from tests.conftest import ADMIN_TOKEN, TEST_ENV, ApiClient
 from tests.drive import drive
 from tests.receivers import fail_then_succeed, serve

@@ -6,8 +6,8 @@ import time
 
 from redis import Redis
 
-from jobs.context import use_settings
 from jobs.enqueue import JobRequest, enqueue
+from jobs.handler_context import use_settings
 from jobs.settings import Settings
 from scheduler.engine import Engine
 from tests.conftest import run_worker

@@ -5,7 +5,7 @@ from __future__ import annotations
 from redis import Redis
 
 from jobs.builtin.maintenance import run_cleanup_logs
-from jobs.context import use_settings
+from jobs.handler_context import use_settings
 from jobs.settings import load_settings
 from tests.conftest import ADMIN_TOKEN, TEST_ENV, ApiClient
 from tests.drive import drive

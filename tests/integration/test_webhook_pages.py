@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Flask
 from redis import Redis
 
-from jobs.webhook_store import WebhookStore
+from jobs.webhooks.store import WebhookStore
 from tests.conftest import ADMIN_TOKEN
 from tests.web_login import SAME_ORIGIN, login, make_token
 

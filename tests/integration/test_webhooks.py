@@ -15,9 +15,9 @@ from rq.job import Job
 from rq.registry import ScheduledJobRegistry
 
 from jobs import keys
-from jobs.context import use_settings
+from jobs.handler_context import use_settings
 from jobs.settings import Settings, load_settings
-from jobs.webhook_store import WebhookStore
+from jobs.webhooks.store import WebhookStore
 from tests.conftest import TEST_ENV, ApiClient
 from tests.drive import drive
 from tests.receivers import fail_then_succeed, serve

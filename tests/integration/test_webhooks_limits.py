@@ -8,7 +8,7 @@ import pytest
 from flask import Flask
 from redis import Redis
 
-from jobs.context import use_settings
+from jobs.handler_context import use_settings
 from jobs.settings import Settings, load_settings
 from tests.conftest import ADMIN_TOKEN, TEST_ENV, ApiClient
 from tests.drive import drive

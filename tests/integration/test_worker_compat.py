@@ -26,9 +26,9 @@ from rq.suspension import resume, suspend
 
 from jobs.connection import connect_url
 from jobs.enqueue import JobRequest, enqueue
-from jobs.horse_state import ID_CAPACITY
 from jobs.settings import Settings, load_settings
 from jobs.worker import TaskyardPreforkWorker
+from jobs.worker.horse_state import ID_CAPACITY
 from tests.conftest import TEST_ENV
 from tests.e2e.fault_support import failure_reason, wait_for
 

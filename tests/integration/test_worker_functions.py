@@ -129,7 +129,7 @@ def test_the_simple_worker_applies_the_same_rules(connection: Redis, settings: S
 
 
 def test_the_admitted_runner_is_the_schedulers() -> None:
-    from jobs.admission import RUNNER
+    from jobs.worker.admission import RUNNER
     from scheduler.runner import RUNNER as SCHEDULER_RUNNER
 
     assert RUNNER == SCHEDULER_RUNNER

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from jobs import keys
-from jobs.breaker import CLOSED, HALF_OPEN, OPEN, Breaker, all_breakers
+from jobs.resilience.breaker import CLOSED, HALF_OPEN, OPEN, Breaker, all_breakers
 from jobs.settings import load_settings
 from tests.clock import Clock
 

@@ -1,4 +1,4 @@
-"""The RQ internals the worker relies on (jobs/rq_compat.py) still look as the worker expects.
+"""The RQ internals the worker relies on (jobs/worker/rq_compat.py) still look as the worker expects.
 
 A failure here names the method or attribute that changed: adapt the worker before raising RQ's pin."""
 
@@ -11,7 +11,7 @@ from rq.job import Job
 from rq.worker import Worker
 from rq.worker_pool import WorkerPool
 
-from jobs import rq_compat
+from jobs.worker import rq_compat
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from jobs.redis_server import RedisServer, free_port
+from jobs.local.redis_server import RedisServer, free_port
 
 pytestmark = pytest.mark.slow
 

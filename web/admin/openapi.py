@@ -48,7 +48,7 @@ EXECUTION_STATUS = {
     "description": "empty: any status",
 }
 
-# GETs here also answer 403 to viewers when ADMIN_PATHS_ADMIN_ONLY is on (web/admin_access.py)
+# GETs here also answer 403 to viewers when ADMIN_PATHS_ADMIN_ONLY is on (web/security/admin_access.py)
 ADMIN_READ_ERRORS = (*READ_ERRORS, 403)
 
 

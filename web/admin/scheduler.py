@@ -1,6 +1,6 @@
 """/admin/scheduler: scheduled tasks as data, managed at runtime (camelCase field names).
 
-Any valid token reads; changes need an admin token (the API's rule, web/auth.py).
+Any valid token reads; changes need an admin token (the API's rule, web/security/auth.py).
 """
 
 from __future__ import annotations
@@ -20,13 +20,13 @@ from scheduler.store import NameTaken, TaskStore
 from scheduler.tasks import STATUSES, Task, ms
 from web.admin.definitions import build_definition as build_definition  # the pages import it here
 from web.admin.schemas import ScheduledTaskCreate, ScheduledTaskUpdate
-from web.admin_access import admins_only
 from web.api.body import parse_body
-from web.auth import enforce_api_access
 from web.commands import fetch_job, requeue
 from web.errors import ApiError
 from web.extension import state
-from web.queries import missed_schedules, scheduler_heartbeats
+from web.read_model.queries import missed_schedules, scheduler_heartbeats
+from web.security.admin_access import admins_only
+from web.security.auth import enforce_api_access
 
 MAX_PER_PAGE = 100
 MAX_PAGE = 1_000_000  # beyond any real listing; larger offsets overflow Redis's range arguments

@@ -28,7 +28,7 @@ from web.api import (
     tokens,
     webhooks,
 )
-from web.auth import enforce_api_access
+from web.security.auth import enforce_api_access
 
 RESOURCE_MODULES: list[ModuleType] = [
     jobs,

@@ -10,7 +10,7 @@ from pydantic import BaseModel
 from rq.utils import as_text
 
 from jobs import keys
-from jobs.breaker import Breaker, all_breakers
+from jobs.resilience.breaker import Breaker, all_breakers
 from web.api.openapi import READ_ERRORS, errors, json_response, list_of, operation, path_param, ref
 from web.api.times import with_iso
 from web.errors import ApiError

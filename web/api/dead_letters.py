@@ -1,6 +1,6 @@
 """/api/v1/dead-letters: what failed for good, grouped, and bulk replay / discard.
 
-``GET`` groups failed jobs by task and scheduled task (:mod:`web.dead_letters`) and counts failed
+``GET`` groups failed jobs by task and scheduled task (:mod:`web.read_model.dead_letters`) and counts failed
 webhook deliveries. ``POST /api/v1/dead-letters/{replay,discard}`` acts on one kind at a time: failed
 jobs (``kind=job``, by ``ids`` or by ``task``/``scheduled_task``; replay is the job requeue of
 :mod:`web.commands`, discard deletes the job) or failed webhook deliveries (``kind=webhook``, by ``ids``
@@ -16,8 +16,8 @@ from flask import Blueprint, Response, jsonify, request
 from pydantic import BaseModel, ConfigDict, Field
 from rq.job import Job
 
-from jobs import webhook_delivery
-from jobs.webhook_store import WebhookStore
+from jobs.webhooks import delivery as webhook_delivery
+from jobs.webhooks.store import WebhookStore
 from web.api.body import parse_body
 from web.api.job_actions import act
 from web.api.job_schemas import (
@@ -40,9 +40,9 @@ from web.api.openapi import (
     ref,
 )
 from web.api.schemas import Strict
-from web.dead_letters import failed_delivery_ids, is_delivery_job, job_groups
 from web.errors import ApiError
 from web.extension import state
+from web.read_model.dead_letters import failed_delivery_ids, is_delivery_job, job_groups
 
 VERBS = {"replay": "requeue", "discard": "delete"}
 

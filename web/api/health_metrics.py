@@ -8,7 +8,7 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request
 from pydantic import BaseModel
 
-from jobs.health_metrics import recent
+from jobs.maintenance.health_metrics import recent
 from web.api.openapi import READ_ERRORS, errors, json_response, list_of, operation, query_param
 from web.api.times import with_iso
 from web.errors import ApiError

@@ -17,7 +17,7 @@ from flask import Blueprint, Response, jsonify, request
 from pydantic import BaseModel
 
 from jobs.builtin.oauth import RefreshFailed, run_health_check, run_refresh
-from jobs.integrations import Integration
+from jobs.integrations.store import Integration
 from web.api.openapi import errors, json_response, operation, path_param, ref
 from web.errors import ApiError
 from web.extension import state

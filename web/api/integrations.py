@@ -10,8 +10,14 @@ from flask import Blueprint, Response, jsonify, request, url_for
 from pydantic import BaseModel, Field
 
 from jobs.crypto import EncryptionUnavailable, cipher
-from jobs.integrations import Integration, IntegrationStore, schedule_health, schedule_refresh, unschedule
-from jobs.targets import TargetRefused, check_url
+from jobs.integrations.store import (
+    Integration,
+    IntegrationStore,
+    schedule_health,
+    schedule_refresh,
+    unschedule,
+)
+from jobs.outbound.url_policy import TargetRefused, check_url
 from web.api.body import parse_body
 from web.api.integration_actions import refresh_and_wait, wants_wait
 from web.api.jobs import accepted

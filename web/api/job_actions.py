@@ -19,8 +19,8 @@ from web.api.openapi import WRITE_ERRORS, errors, json_response, operation, path
 from web.commands import apply_to_many
 from web.errors import ApiError
 from web.extension import state
-from web.job_search import FILTER_FIELDS, MAX_LIMIT, JobFilter
-from web.queries import list_jobs
+from web.read_model.job_search import FILTER_FIELDS, MAX_LIMIT, JobFilter
+from web.read_model.queries import list_jobs
 
 ACTIONS = ("requeue", "delete")
 MAX_PAGES = 50  # listing pages read to gather one call's jobs (each examines a bounded window)

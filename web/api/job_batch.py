@@ -21,11 +21,11 @@ from web.api.job_schemas import BatchCreate, BatchResult
 from web.api.jobs import IDEMPOTENCY_HEADER, job_request
 from web.api.openapi import WRITE_ERRORS, errors, json_response, operation, ref
 from web.api.schemas import Error, JobCreate
-from web.auth import current_principal
 from web.errors import validation_details
 from web.extension import state
 from web.idempotency import with_idempotency
-from web.queries import job_view
+from web.read_model.queries import job_view
+from web.security.auth import current_principal
 
 
 def _error(error: Exception) -> dict[str, Any]:

@@ -1,6 +1,6 @@
 """GET /api/v1/jobs: list and search jobs, newest first, a cursor page at a time.
 
-The reading is :func:`web.queries.list_jobs` (see :mod:`web.job_search` for how it stays cheap at
+The reading is :func:`web.read_model.queries.list_jobs` (see :mod:`web.read_model.job_search` for how it stays cheap at
 millions of jobs and what the cursor guarantees)."""
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from web.api.job_schemas import JobList, JobListQuery, filter_parameters, parse_
 from web.api.openapi import errors, json_response, operation, query_param, ref
 from web.errors import ApiError
 from web.extension import state
-from web.job_search import MAX_LIMIT, InvalidCursor, JobPage
-from web.queries import job_view, list_jobs
+from web.read_model.job_search import MAX_LIMIT, InvalidCursor, JobPage
+from web.read_model.queries import job_view, list_jobs
 
 
 def check_queue(queue: str | None) -> None:

@@ -11,7 +11,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationErro
 from web.api.openapi import query_param
 from web.api.schemas import QUEUE_PATTERN, JobView, Strict
 from web.errors import validation_error
-from web.job_search import MAX_LIMIT, STATUSES, JobFilter
+from web.read_model.job_search import MAX_LIMIT, STATUSES, JobFilter
 
 Status = Literal["queued", "started", "scheduled", "deferred", "finished", "failed", "canceled"]
 DEFAULT_LIMIT = 25

@@ -13,12 +13,12 @@ from jobs.registry import UnknownTask
 from web.api.body import parse_body
 from web.api.openapi import READ_ERRORS, WRITE_ERRORS, errors, json_response, operation, path_param, ref
 from web.api.schemas import JobCreate, JobView
-from web.auth import current_principal
 from web.commands import cancel, fetch_job, requeue
 from web.errors import ApiError
 from web.extension import state
 from web.idempotency import with_idempotency
-from web.queries import job_view
+from web.read_model.queries import job_view
+from web.security.auth import current_principal
 
 
 def _fetch(job_id: str) -> Job:

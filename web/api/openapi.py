@@ -85,8 +85,8 @@ def operation(
 
 def document(modules: Iterable[ModuleType] | None = None) -> dict[str, Any]:
     """The OpenAPI 3.1 document of every documented module, /healthz and this document."""
-    from web import health
     from web.api import RESOURCE_MODULES, extra_openapi_modules
+    from web.monitoring import health
 
     chosen = list(modules) if modules is not None else [*RESOURCE_MODULES, *extra_openapi_modules(), health]
     models: list[type[BaseModel]] = [schemas.Error]

@@ -9,7 +9,7 @@ from flask import Blueprint, Response, jsonify
 from web.api.openapi import READ_ERRORS, errors, json_response, list_of, operation
 from web.api.schemas import QueueView
 from web.extension import state
-from web.queries import queue_listing
+from web.read_model.queries import queue_listing
 
 
 def list_queues() -> Response:

@@ -12,9 +12,9 @@ from flask import Blueprint, Response, jsonify
 from pydantic import BaseModel
 
 from web.api.openapi import errors, json_response, list_of, operation
-from web.auth import require_admin
 from web.extension import state
-from web.queries import queue_counts
+from web.read_model.queries import queue_counts
+from web.security.auth import require_admin
 
 
 class QueueStats(BaseModel):

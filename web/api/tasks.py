@@ -10,7 +10,7 @@ from jobs.registry import registry
 from web.api.openapi import READ_ERRORS, errors, json_response, list_of, operation
 from web.api.schemas import TaskView
 from web.extension import state
-from web.queries import task_views
+from web.read_model.queries import task_views
 
 
 def list_tasks() -> Response:

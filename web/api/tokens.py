@@ -11,9 +11,9 @@ from flask import Blueprint, Response, jsonify
 from web.api.body import parse_body
 from web.api.openapi import WRITE_ERRORS, errors, json_response, list_of, operation, path_param, ref
 from web.api.schemas import TokenCreate, TokenCreated, TokenView
-from web.auth import require_admin
 from web.errors import ApiError
 from web.extension import state
+from web.security.auth import require_admin
 
 
 @require_admin

@@ -8,8 +8,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field, JsonValue, field_validator
 
-from jobs import standard_webhooks
-from jobs.webhook_store import STATUSES
+from jobs.webhooks import standard_signatures as standard_webhooks
+from jobs.webhooks.store import STATUSES
 from web.api.openapi import (
     READ_ERRORS,
     WRITE_ERRORS,

@@ -10,11 +10,12 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request, url_for
 
-from jobs import standard_webhooks, webhook_delivery
 from jobs.crypto import EncryptionUnavailable, cipher
 from jobs.enqueue import JobRequest, enqueue
-from jobs.targets import TargetRefused, check_url
-from jobs.webhook_store import STATUSES, Delivery, WebhookStore
+from jobs.outbound.url_policy import TargetRefused, check_url
+from jobs.webhooks import delivery as webhook_delivery
+from jobs.webhooks import standard_signatures as standard_webhooks
+from jobs.webhooks.store import STATUSES, Delivery, WebhookStore
 from web.api.body import parse_body
 from web.api.jobs import accepted
 from web.api.times import with_iso

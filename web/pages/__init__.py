@@ -1,13 +1,13 @@
 """Our server-rendered pages under /dashboard: what rq-dashboard does not show.
 
 One blueprint per app (built by :func:`create_blueprint`), Jinja templates in ``templates/``, a little
-vanilla JS in ``static/``: no front-end build step. Every page reads through :mod:`web.queries`. A page
+vanilla JS in ``static/``: no front-end build step. Every page reads through :mod:`web.read_model.queries`. A page
 whose figures change renders them in a fragment template; ``static/refresh.js`` re-fetches the page
 with ``X-Fragment: 1`` every few seconds and swaps the fragment in, so figures move without a reload.
 Lists are paginated on the server (``?page=&per_page=``).
 
-Access: the browser session (:mod:`web.session`); viewers read, admins also press buttons; every POST
-carries the session's CSRF token (:mod:`web.csrf`).
+Access: the browser session (:mod:`web.security.session`); viewers read, admins also press buttons; every POST
+carries the session's CSRF token (:mod:`web.security.csrf`).
 """
 
 from __future__ import annotations
@@ -29,9 +29,9 @@ from flask import (
 )
 from werkzeug.wrappers import Response as BaseResponse
 
-from web.csrf import csrf_token
 from web.errors import ApiError
-from web.session import require_login
+from web.security.csrf import csrf_token
+from web.security.session import require_login
 
 URL_PREFIX = "/dashboard"
 DEFAULT_PER_PAGE = 25

@@ -1,7 +1,7 @@
 """Dead letters: failed jobs grouped by task and scheduled task, with filters, select-all and bulk
 replay / discard; the failed jobs one by one; failed webhook deliveries, with bulk replay / discard.
 
-Grouping and the bulk actions are ``/api/v1/dead-letters``'s own code (:mod:`web.dead_letters`,
+Grouping and the bulk actions are ``/api/v1/dead-letters``'s own code (:mod:`web.read_model.dead_letters`,
 :func:`web.api.dead_letters.act_on_dead_letters`); a group's buttons act on exactly the jobs of the group.
 """
 
@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, flash, redirect, request, url_for
 
-from jobs.webhook_store import WebhookStore
+from jobs.webhooks.store import WebhookStore
 from web.api.dead_letters import DeadLetterAction, act_on_dead_letters
 from web.commands import fetch_job, requeue
-from web.dead_letters import job_groups, recently_replayed
 from web.errors import ApiError
 from web.extension import state
 from web.pages import pagination, render
-from web.queries import failed_jobs_page
+from web.read_model.dead_letters import job_groups, recently_replayed
+from web.read_model.queries import failed_jobs_page
 
 DELIVERIES_SHOWN = 20  # failed webhook deliveries listed here; the webhooks page pages through all
 KINDS = ("", "job", "webhook")

@@ -10,8 +10,8 @@ from flask import Blueprint, Response, flash, redirect, request, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
 from jobs.crypto import EncryptionUnavailable, cipher
-from jobs.integrations import IntegrationStore, refresh_due
-from jobs.webhook_store import STATUSES, WebhookStore
+from jobs.integrations.store import IntegrationStore, refresh_due
+from jobs.webhooks.store import STATUSES, WebhookStore
 from web.api import webhooks as webhooks_api
 from web.errors import ApiError
 from web.extension import state

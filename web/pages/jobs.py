@@ -22,10 +22,10 @@ from web.api.job_schemas import DEFAULT_LIMIT, JobAction, JobListQuery, parse_qu
 from web.commands import cancel, delete, fetch_job, requeue
 from web.errors import ApiError, validation_error
 from web.extension import state
-from web.job_detail import job_detail
-from web.job_search import FILTER_FIELDS, STATUSES
 from web.pages import render
-from web.queries import job_view
+from web.read_model.job_detail import job_detail
+from web.read_model.job_search import FILTER_FIELDS, STATUSES
+from web.read_model.queries import job_view
 
 TIMES = ("enqueued_after", "enqueued_before", "ended_after", "ended_before")
 VERBS = {"requeue": "requeued", "delete": "deleted"}

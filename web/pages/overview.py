@@ -8,12 +8,18 @@ from typing import Any
 from flask import Blueprint, Response
 from redis.exceptions import ResponseError
 
-from jobs.breaker import all_breakers
-from web import status
+from jobs.resilience.breaker import all_breakers
 from web.errors import is_out_of_memory
 from web.extension import Taskyard, state
 from web.pages import render
-from web.queries import health, missed_schedules, queue_listing, scheduler_heartbeats, worker_heartbeats
+from web.read_model import status
+from web.read_model.queries import (
+    health,
+    missed_schedules,
+    queue_listing,
+    scheduler_heartbeats,
+    worker_heartbeats,
+)
 
 
 def _verdict(ext: Taskyard, now: datetime) -> dict[str, Any]:

@@ -17,8 +17,8 @@ from flask import Blueprint, Response, flash, g, redirect, request, url_for
 from pydantic import ValidationError
 from werkzeug.wrappers import Response as BaseResponse
 
-from jobs import standard_webhooks
-from jobs.webhook_store import WebhookStore
+from jobs.webhooks import standard_signatures as standard_webhooks
+from jobs.webhooks.store import WebhookStore
 from web.api import breakers as breakers_api
 from web.api import integration_actions
 from web.api import integrations as integrations_api
@@ -26,8 +26,8 @@ from web.api import webhooks as webhooks_api
 from web.api.webhook_schemas import EndpointCreate, EndpointUpdate
 from web.errors import ApiError, validation_details
 from web.extension import state
-from web.job_detail import pretty
 from web.pages import render
+from web.read_model.job_detail import pretty
 
 
 def _form_values() -> dict[str, Any]:

@@ -1,0 +1,1 @@
+"""What operators and probes read: ``/metrics`` (Prometheus) and ``/healthz``."""

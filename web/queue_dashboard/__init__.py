@@ -1,0 +1,1 @@
+"""rq-dashboard, mounted inside our app behind our login, its templates served escaping."""
