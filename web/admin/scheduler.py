@@ -21,7 +21,7 @@ from scheduler.tasks import STATUSES, Task, ms
 from web.admin.definitions import build_definition as build_definition  # the pages import it here
 from web.admin.schemas import ScheduledTaskCreate, ScheduledTaskUpdate
 from web.api.body import parse_body
-from web.commands import fetch_job, requeue
+from web.commands.jobs import fetch_job, requeue
 from web.errors import ApiError
 from web.extension import state
 from web.read_model.queries import missed_schedules, scheduler_heartbeats

@@ -3,7 +3,7 @@
 ``GET`` groups failed jobs by task and scheduled task (:mod:`web.read_model.dead_letters`) and counts failed
 webhook deliveries. ``POST /api/v1/dead-letters/{replay,discard}`` acts on one kind at a time: failed
 jobs (``kind=job``, by ``ids`` or by ``task``/``scheduled_task``; replay is the job requeue of
-:mod:`web.commands`, discard deletes the job) or failed webhook deliveries (``kind=webhook``, by ``ids``
+:mod:`web.commands.jobs`, discard deletes the job) or failed webhook deliveries (``kind=webhook``, by ``ids``
 or all of them; replay starts a fresh retry cycle, discard deletes the delivery and its log). At most
 ``limit`` (1,000) a call; ``more`` says to call again. ``dry_run`` counts without changing anything.
 """

@@ -3,7 +3,7 @@
 The jobs are named by ``ids`` or chosen by the listing's filters (``status`` defaults to ``failed``:
 these actions exist to clear failures). Filtered jobs are found through the same read model as
 ``GET /api/v1/jobs`` and at most ``limit`` (1,000) are acted on per call; ``more`` says to call again.
-Each job goes through :mod:`web.commands`, so a bulk requeue is exactly many single requeues.
+Each job goes through :mod:`web.commands.jobs`, so a bulk requeue is exactly many single requeues.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from web.api.body import parse_body
 from web.api.job_listing import check_queue
 from web.api.job_schemas import JobAction, JobActionResult
 from web.api.openapi import WRITE_ERRORS, errors, json_response, operation, path_param, ref
-from web.commands import apply_to_many
+from web.commands.jobs import apply_to_many
 from web.errors import ApiError
 from web.extension import state
 from web.read_model.job_search import FILTER_FIELDS, MAX_LIMIT, JobFilter

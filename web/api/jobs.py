@@ -13,7 +13,7 @@ from jobs.registry import UnknownTask
 from web.api.body import parse_body
 from web.api.openapi import READ_ERRORS, WRITE_ERRORS, errors, json_response, operation, path_param, ref
 from web.api.schemas import JobCreate, JobView
-from web.commands import cancel, fetch_job, requeue
+from web.commands.jobs import cancel, fetch_job, requeue
 from web.errors import ApiError
 from web.extension import state
 from web.idempotency import with_idempotency

@@ -11,7 +11,7 @@ from flask import Blueprint, Response, flash, redirect, request, url_for
 
 from jobs.webhooks.store import WebhookStore
 from web.api.dead_letters import DeadLetterAction, act_on_dead_letters
-from web.commands import fetch_job, requeue
+from web.commands.jobs import fetch_job, requeue
 from web.errors import ApiError
 from web.extension import state
 from web.pages import pagination, render
@@ -49,7 +49,7 @@ def dead_letters() -> Response:
 
 
 def replay(job_id: str) -> Response:
-    """Put one failed job back on its queue (the API's requeue: web.commands.requeue)."""
+    """Put one failed job back on its queue (the API's requeue: web.commands.jobs.requeue)."""
     connection = state().connection
     job = requeue(connection, fetch_job(connection, job_id))
     flash(f"job {job_id} is back on queue {job.origin}")

@@ -3,7 +3,7 @@ page with retry / cancel / delete; bulk requeue and delete from the list.
 
 The list is ``GET /api/v1/jobs``'s own search (:func:`web.api.job_listing.search_jobs`), the bulk buttons
 are ``POST /api/v1/jobs/actions/*``'s own code (:func:`web.api.job_actions.act`) and the single-job
-buttons call :mod:`web.commands`, so the pages and the API never disagree. Bad filter values are a 400
+buttons call :mod:`web.commands.jobs`, so the pages and the API never disagree. Bad filter values are a 400
 error page naming the field.
 """
 
@@ -19,7 +19,7 @@ from jobs.registry import registry
 from web.api.job_actions import act
 from web.api.job_listing import search_jobs
 from web.api.job_schemas import DEFAULT_LIMIT, JobAction, JobListQuery, parse_query
-from web.commands import cancel, delete, fetch_job, requeue
+from web.commands.jobs import cancel, delete, fetch_job, requeue
 from web.errors import ApiError, validation_error
 from web.extension import state
 from web.pages import render

@@ -1,5 +1,4 @@
-"""State changes shared by the REST API and the pages, so a button and an endpoint do the same thing
-(the write-side sibling of :mod:`web.read_model.queries`)."""
+"""Job state changes shared by the REST API and the pages: fetch, requeue, delete, cancel, one by one or many."""
 
 from __future__ import annotations
 
