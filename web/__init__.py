@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import secrets
+import time
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -29,9 +31,14 @@ class IsoJSONProvider(DefaultJSONProvider):
         return DefaultJSONProvider.default(o)
 
 
-def create_app(settings: Settings | None = None, connection: Redis | None = None) -> Flask:
+def create_app(
+    settings: Settings | None = None,
+    connection: Redis | None = None,
+    clock: Callable[[], float] | None = None,
+) -> Flask:
     """Build the app. Reads the environment only when ``settings`` is not given; connects lazily
-    (redis-py opens sockets on first use), so building an app never touches Redis."""
+    (redis-py opens sockets on first use), so building an app never touches Redis. ``clock`` (epoch
+    seconds, default ``time.time``) is what ``Taskyard.now`` reads."""
     settings = settings or load_settings()
     connection = connection if connection is not None else connect(settings)
     load_tasks(settings.task_modules)
@@ -44,7 +51,8 @@ def create_app(settings: Settings | None = None, connection: Redis | None = None
         JSON_SORT_KEYS=False,
     )
     app.wsgi_app = ChunkedBodyLimit(app.wsgi_app, settings.max_body_bytes)  # type: ignore[method-assign]
-    Taskyard(settings, connection, TokenStore(connection, settings.admin_token)).init_app(app)
+    tokens = TokenStore(connection, settings.admin_token)
+    Taskyard(settings, connection, tokens, clock or time.time).init_app(app)
     register_error_handlers(app)
 
     from web.admin.scheduler import create_blueprint as create_scheduler_blueprint

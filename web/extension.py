@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from flask import Flask, current_app
 from redis import Redis
@@ -20,6 +23,12 @@ class Taskyard:
     settings: Settings
     connection: Redis
     tokens: TokenStore
+    clock: Callable[[], float] = field(default=time.time)  # epoch seconds; tests pass tests/clock.py's Clock
+
+    def now(self) -> datetime:
+        """The app's one clock, as an aware UTC datetime: views that plan or judge by time read it here,
+        so a test moves time instead of waiting for it."""
+        return datetime.fromtimestamp(self.clock(), UTC)
 
     def init_app(self, app: Flask) -> None:
         app.extensions[EXTENSION] = self

@@ -5,41 +5,25 @@ Any valid token reads; changes need an admin token (the API's rule, web/security
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request, url_for
 from flask.blueprints import BlueprintSetupState
-from rq.exceptions import NoSuchJobError
-from rq.job import Job
 from werkzeug.routing import BaseConverter
 
-from scheduler.executions import EXECUTION_STATUSES, ExecutionLog
-from scheduler.runner import enqueue_run
-from scheduler.store import NameTaken, TaskStore
-from scheduler.tasks import STATUSES, Task, ms
-from web.admin.definitions import build_definition as build_definition  # the pages import it here
+from scheduler.executions import EXECUTION_STATUSES
+from scheduler.tasks import STATUSES, Task
 from web.admin.schemas import ScheduledTaskCreate, ScheduledTaskUpdate
 from web.api.body import parse_body
-from web.commands.jobs import fetch_job, requeue
+from web.commands import schedules as commands
 from web.errors import ApiError
 from web.extension import state
-from web.read_model.queries import missed_schedules, scheduler_heartbeats
+from web.read_model import schedules as read
 from web.security.admin_access import admins_only
 from web.security.auth import enforce_api_access
 
 MAX_PER_PAGE = 100
 MAX_PAGE = 1_000_000  # beyond any real listing; larger offsets overflow Redis's range arguments
-TASK_EXECUTIONS = 5  # newest executions shown on a task; the whole history is at /executions
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _store() -> TaskStore:
-    ext = state()
-    return TaskStore(ext.connection, ext.settings.missed_grace)
 
 
 def _page_args(statuses: tuple[str, ...]) -> tuple[int, int, str | None]:
@@ -57,165 +41,104 @@ def _page_args(statuses: tuple[str, ...]) -> tuple[int, int, str | None]:
 
 
 def _task(task_id: str) -> Task:
-    task = _store().get(task_id) if len(task_id) <= 200 else None
-    if task is None:
-        raise ApiError(404, "task_not_found", f"no scheduled task {task_id!r}")
-    return task
+    ext = state()
+    return read.get_task(ext.connection, ext.settings, task_id)
 
 
-def _views(tasks: list[Task]) -> list[dict[str, Any]]:
-    """Tasks as the API shows them, each with its newest ``TASK_EXECUTIONS`` executions (the design
-    note's ``executions``; the full history is at ``/executions``)."""
-    now = _now()
-    latest = ExecutionLog(state().connection).latest_many([t.id for t in tasks], TASK_EXECUTIONS)
-    return [{**task.to_api(now), "executions": latest[task.id]} for task in tasks]
-
-
-def _view(task: Task) -> dict[str, Any]:
-    return _views([task])[0]
+def _view(task_id: str) -> dict[str, Any]:
+    """The task as stored now (a 404 if it is gone), with its newest executions."""
+    ext = state()
+    return read.task_view(ext.connection, _task(task_id), ext.now())
 
 
 def list_tasks() -> Response:
     page, per_page, status = _page_args(STATUSES)
-    tasks, total = _store().page(
-        page, per_page, status, request.args.get("handler") or None, request.args.get("name") or None
-    )
-    return jsonify({"items": _views(tasks), "total": total, "page": page, "per_page": per_page})
+    ext = state()
+    return jsonify(
+        read.task_page(ext.connection, ext.settings, page, per_page, ext.now(), status=status,
+                       handler=request.args.get("handler") or None, name=request.args.get("name") or None)
+    )  # fmt: skip
 
 
 def create_task() -> Response:
     body = parse_body(ScheduledTaskCreate)
-    now = _now()
-    definition = build_definition(body, None, now)
-    try:
-        task = _store().create(definition, now, status=body.status or "active")
-    except NameTaken:
-        raise ApiError(409, "name_taken", f"name: a task named {definition.name!r} exists") from None
-    response = jsonify(_view(task))
+    ext = state()
+    now = ext.now()
+    task = commands.create(ext.connection, ext.settings, body, now, status=body.status or "active")
+    response = jsonify(read.task_view(ext.connection, task, now))
     response.status_code = 201
     response.headers["Location"] = url_for("admin_scheduler.get_task", task_id=task.id)
     return response
 
 
 def get_task(task_id: str) -> Response:
-    return jsonify(_view(_task(task_id)))
+    return jsonify(_view(task_id))
 
 
 def update_task(task_id: str) -> Response:
     task = _task(task_id)
     body = parse_body(ScheduledTaskUpdate)
-    now = _now()
-    store = _store()
-    try:
-        updated = store.update(task, build_definition(body, task.definition, now), now)
-    except NameTaken:
-        raise ApiError(409, "name_taken", f"name: a task named {body.name!r} exists") from None
-    if body.status == "paused" and updated.status != "paused":
-        store.pause(updated, now)
-    elif body.status == "active" and updated.status == "paused":
-        store.resume(updated, now)
-    return jsonify(_view(_task(task_id)))
+    ext = state()
+    commands.update(ext.connection, ext.settings, task, body, ext.now())
+    return jsonify(_view(task_id))
 
 
 def delete_task(task_id: str) -> Response:
     task = _task(task_id)
-    _store().delete(task)
+    ext = state()
+    commands.delete(ext.connection, ext.settings, task)
     return jsonify({"id": task.id, "deleted": True})
 
 
 def run_task(task_id: str) -> Response:
     task = _task(task_id)
     ext = state()
-    now = _now()
-    job = enqueue_run(
-        ext.connection, ext.settings, task, f"sched-{task.id}-manual-{ms(now)}", occurrence_ms=None
+    job = commands.run_now(ext.connection, ext.settings, task, ext.now())
+    response = jsonify(
+        {**_view(task.id), "run": {"jobId": job.id, "url": url_for("api_v1.get_job", job_id=job.id)}}
     )
-    if job is None:
-        raise ApiError(409, "already_running", "a manual run was started this millisecond; try again")
-    _store().set_fields(task.id, currentJob=job.id)
-    return _accepted(task.id, {"jobId": job.id, "url": url_for("api_v1.get_job", job_id=job.id)})
+    response.status_code = 202
+    return response
 
 
 def pause_task(task_id: str) -> Response:
-    task = _task(task_id)
-    _store().pause(task, _now())
-    return jsonify(_view(_task(task_id)))
+    ext = state()
+    commands.pause(ext.connection, ext.settings, _task(task_id), ext.now())
+    return jsonify(_view(task_id))
 
 
 def resume_task(task_id: str) -> Response:
-    task = _task(task_id)
-    if task.status == "paused":
-        _store().resume(task, _now())
-    return jsonify(_view(_task(task_id)))
+    ext = state()
+    commands.resume(ext.connection, ext.settings, _task(task_id), ext.now())
+    return jsonify(_view(task_id))
 
 
 def reset_retries(task_id: str) -> Response:
-    """Set ``retryCount`` to 0. A failed recurring task becomes ``active`` again (its schedule goes on);
-    a failed one-time task stays ``failed``: it did not succeed, and ``actions/run`` runs it again."""
-    task = _task(task_id)
-    store = _store()
-    store.set_fields(task.id, retryCount="0")
-    if task.status in ("failed", "retry-scheduled") and (task.next_run or task.definition.recurring):
-        store.set_status(task.id, "active")
-    return jsonify(_view(_task(task_id)))
-
-
-def _accepted(task_id: str, extra: dict[str, Any]) -> Response:
-    response = jsonify({**_view(_task(task_id)), "run": extra})
-    response.status_code = 202
-    return response
+    """Set ``retryCount`` to 0 (:func:`web.commands.schedules.reset_retries` says what else changes)."""
+    ext = state()
+    commands.reset_retries(ext.connection, ext.settings, _task(task_id))
+    return jsonify(_view(task_id))
 
 
 def list_executions(task_id: str) -> Response:
     _task(task_id)
     page, per_page, status = _page_args(EXECUTION_STATUSES)
-    items, total = ExecutionLog(state().connection).page(task_id, page, per_page, status)
-    return jsonify({"items": items, "total": total, "page": page, "per_page": per_page})
+    return jsonify(read.executions_page(state().connection, task_id, page, per_page, status))
 
 
 def scheduler_health() -> Response:
     ext = state()
-    now = _now()
-    missed = missed_schedules(ext.connection, now)
-    schedulers = [
-        s
-        for s in scheduler_heartbeats(ext.connection)
-        if now.timestamp() - s["at"] <= ext.settings.heartbeat_stale
-    ]
-    leader = next((s["name"] for s in schedulers if s["leader"]), None)
-    problems = [f"task {m['name']} missed its schedule (deadline {m['deadline']})" for m in missed]
-    if leader is None:
-        problems.append("no scheduler is running: scheduled tasks and delayed retries wait until one starts")
-    if not ext.settings.enable_task_scheduling:
-        problems.append("ENABLE_TASK_SCHEDULING is false: scheduled tasks do not fire")
-    return jsonify({"healthy": not problems, "schedulingEnabled": ext.settings.enable_task_scheduling,
-                    "leader": leader, "missed": missed, "problems": problems})  # fmt: skip
+    return jsonify(read.scheduler_health(ext.connection, ext.settings, ext.now()))
 
 
 def list_dead_letters() -> Response:
     page, per_page, _ = _page_args(())
     ext = state()
-    letters, total = ExecutionLog(ext.connection).dead_letters(page, per_page)
-    items = []
-    for job_id, failed_at in letters:
-        try:
-            job = Job.fetch(job_id, connection=ext.connection)
-        except NoSuchJobError:
-            job = None
-        task_id = job.meta.get("scheduled_task") if job else None
-        task = _store().get(task_id) if task_id else None
-        result = job.latest_result() if job else None
-        error = result.exc_string.strip().splitlines()[-1] if result and result.exc_string else None
-        items.append({"jobId": job_id, "taskId": task_id, "taskName": task.definition.name if task else None,
-                      "failedAt": failed_at, "error": error})  # fmt: skip
-    return jsonify({"items": items, "total": total, "page": page, "per_page": per_page})
+    return jsonify(read.dead_letters_page(ext.connection, ext.settings, page, per_page))
 
 
 def replay_dead_letter(job_id: str) -> Response:
-    connection = state().connection
-    if len(job_id) > 200 or not ExecutionLog(connection).is_dead_letter(job_id):
-        raise ApiError(404, "dead_letter_not_found", f"no dead letter {job_id!r}")
-    job = requeue(connection, fetch_job(connection, job_id))
+    job = commands.replay_dead_letter(state().connection, job_id)
     return jsonify(
         {"jobId": job_id, "status": job.get_status().value, "url": url_for("api_v1.get_job", job_id=job_id)}
     )

@@ -31,7 +31,7 @@ from jobs.webhooks.store import WebhookStore
 from web.errors import ApiError
 from web.extension import state
 from web.monitoring.webhook_metrics import webhook_families
-from web.read_model.queries import queue_counts, scheduler_heartbeats, worker_heartbeats
+from web.read_model.queries import alive_schedulers, alive_workers, queue_counts
 from web.security.auth import bearer_secret, check_secret
 
 EXTENSION = "taskyard_metrics"
@@ -103,16 +103,8 @@ class TaskyardCollector(Collector):
 
     def _liveness(self) -> Iterator[Metric]:
         now = datetime.now(UTC)
-        stale = self.settings.heartbeat_stale
         workers = GaugeMetricFamily("taskyard_workers", "Workers with a recent heartbeat")
-        workers.add_metric(
-            [],
-            sum(
-                1
-                for w in worker_heartbeats(self.connection)
-                if w["last_heartbeat"] and (now - w["last_heartbeat"]).total_seconds() <= stale
-            ),
-        )
+        workers.add_metric([], len(alive_workers(self.connection, self.settings, now)))
         leader = GaugeMetricFamily(
             "taskyard_scheduler_leader",
             "1 for the scheduler that leads, 0 for followers",
@@ -123,9 +115,7 @@ class TaskyardCollector(Collector):
             "How late the scheduler fired scheduled tasks (recent firings), by statistic",
             labels=["scheduler", "stat"],
         )
-        for beat in scheduler_heartbeats(self.connection):
-            if now.timestamp() - float(beat["at"]) > stale:
-                continue
+        for beat in alive_schedulers(self.connection, self.settings, now):
             leader.add_metric([beat["name"]], 1 if beat["leader"] else 0)
             figures = beat.get("lateness_ms")
             if isinstance(figures, dict):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, Response
@@ -15,6 +15,7 @@ from web.pages import render
 from web.read_model import status
 from web.read_model.queries import (
     health,
+    is_alive,
     missed_schedules,
     queue_listing,
     scheduler_heartbeats,
@@ -36,7 +37,7 @@ def _verdict(ext: Taskyard, now: datetime) -> dict[str, Any]:
 def overview() -> Response:
     """Is everything OK? The health verdict, queue latency, busy workers, rates and recent failures."""
     ext = state()
-    now = datetime.now(UTC)
+    now = ext.now()
     queues = queue_listing(ext.connection, ext.settings)
     totals = {
         key: sum(q[key] for q in queues)
@@ -63,17 +64,16 @@ def overview() -> Response:
 
 def health_page() -> Response:
     ext = state()
-    now = datetime.now(UTC)
+    now = ext.now()
     report = health(ext.connection, ext.settings, now)
     schedulers = []
     for beat in scheduler_heartbeats(ext.connection):
         beat["age"] = round(now.timestamp() - float(beat["at"]), 1)
-        beat["alive"] = beat["age"] <= ext.settings.heartbeat_stale
+        beat["alive"] = is_alive(beat["at"], now, ext.settings)
         schedulers.append(beat)
     workers = []
     for worker in worker_heartbeats(ext.connection):
-        last = worker["last_heartbeat"]
-        worker["alive"] = bool(last and (now - last).total_seconds() <= ext.settings.heartbeat_stale)
+        worker["alive"] = is_alive(worker["last_heartbeat"], now, ext.settings)
         workers.append(worker)
     return render(
         "health.html",

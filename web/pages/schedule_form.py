@@ -8,7 +8,7 @@ what it shows is what the scheduler will do; a bad expression answers the schedu
 from __future__ import annotations
 
 import inspect
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, Response, g, request
@@ -16,6 +16,7 @@ from flask import Blueprint, Response, g, request
 from jobs.registry import registry
 from scheduler.cron import ScheduleError, parse_schedule
 from web.errors import ApiError
+from web.extension import state
 from web.pages import render
 
 PREVIEW_RUNS = 5
@@ -68,7 +69,7 @@ def preview() -> Response:
     result = next_runs(
         (request.args.get("schedule") or "")[:200],
         (request.args.get("timezone") or "UTC")[:64],
-        datetime.now(UTC),
+        state().now(),
     )
     return render("_schedule_preview.html", preview=result)
 

@@ -1,50 +1,43 @@
 """Scheduled tasks: list (search, status filter), detail with paginated execution history, the
 create/edit form, and the pause / resume / run now / reset retries buttons.
 
-Everything goes through the lead's scheduler store and the /admin/scheduler API's own code: the form is
-validated by the API's pydantic models and its ``build_definition`` check, so the messages are the API's;
-the buttons call the API's view functions, so a button does exactly what the endpoint does.
+The pages read through :mod:`web.read_model.schedules` and change state through
+:mod:`web.commands.schedules`, the functions /admin/scheduler uses: the form is validated by the API's
+pydantic models and the same definition check, so the messages are the API's, and a button does
+exactly what its endpoint does.
 """
 
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, Response, flash, g, redirect, request, url_for
 from pydantic import ValidationError
 from werkzeug.wrappers import Response as BaseResponse
 
-from scheduler.executions import ExecutionLog
-from scheduler.store import NameTaken, TaskStore
 from scheduler.tasks import STATUSES, Task
-from web.admin import scheduler as admin_api
 from web.admin.schemas import ScheduledTaskCreate, ScheduledTaskUpdate
+from web.commands import schedules as commands
 from web.errors import ApiError, validation_error
-from web.extension import state
+from web.extension import Taskyard, state
 from web.pages import pagination, render
 from web.pages.schedule_form import handler_views, next_runs
+from web.read_model import schedules as read
 
-ACTIONS = {
-    "pause": admin_api.pause_task,
-    "resume": admin_api.resume_task,
-    "run": admin_api.run_task,
-    "reset-retries": admin_api.reset_retries,
+ACTIONS: dict[str, Callable[[Taskyard, Task], object]] = {
+    "pause": lambda ext, task: commands.pause(ext.connection, ext.settings, task, ext.now()),
+    "resume": lambda ext, task: commands.resume(ext.connection, ext.settings, task, ext.now()),
+    "run": lambda ext, task: commands.run_now(ext.connection, ext.settings, task, ext.now()),
+    "reset-retries": lambda ext, task: commands.reset_retries(ext.connection, ext.settings, task),
 }
 FORM_FIELDS = ("name", "handler", "schedule", "timezone", "description", "params", "maxRetries", "retryDelay")
 
 
-def _store() -> TaskStore:
-    ext = state()
-    return TaskStore(ext.connection, ext.settings.missed_grace)
-
-
 def _task(task_id: str) -> Task:
-    task = _store().get(task_id) if len(task_id) <= 200 else None
-    if task is None:
-        raise ApiError(404, "task_not_found", f"no scheduled task {task_id!r}")
-    return task
+    ext = state()
+    return read.get_task(ext.connection, ext.settings, task_id)
 
 
 def schedules() -> Response:
@@ -53,9 +46,10 @@ def schedules() -> Response:
     if status is not None and status not in STATUSES:
         raise ApiError(400, "validation_error", f"status must be one of {', '.join(STATUSES)}")
     search = (request.args.get("q") or "").strip()[:100] or None
-    tasks, total = _store().page(page, per_page, status, None, search)
-    now = datetime.now(UTC)
-    result = {"items": [t.to_api(now) for t in tasks], "total": total, "page": page, "per_page": per_page}
+    ext = state()
+    result = read.task_page(
+        ext.connection, ext.settings, page, per_page, ext.now(), status=status, name=search, executions=False
+    )
     return render(
         "schedules.html", "_schedules_figures.html", result=result, statuses=STATUSES, status=status, q=search
     )
@@ -64,13 +58,12 @@ def schedules() -> Response:
 def schedule_detail(task_id: str) -> Response:
     task = _task(task_id)
     page, per_page = pagination()
-    executions, total = ExecutionLog(state().connection).page(task.id, page, per_page)
-    result = {"items": executions, "total": total, "page": page, "per_page": per_page}
+    ext = state()
     return render(
         "schedule_detail.html",
         "_schedule_detail_figures.html",
-        task=task.to_api(datetime.now(UTC)),
-        result=result,
+        task=task.to_api(ext.now()),
+        result=read.executions_page(ext.connection, task.id, page, per_page),
     )
 
 
@@ -102,22 +95,20 @@ def _save(task: Task | None) -> BaseResponse | tuple[dict[str, Any], list[dict[s
     body, errors = _form_body()
     if errors:
         return body, errors
-    now = datetime.now(UTC)
-    store = _store()
+    ext = state()
+    now = ext.now()
     try:
         if task is None:
             fields = ScheduledTaskCreate.model_validate(body)
-            saved = store.create(admin_api.build_definition(fields, None, now), now, status="active")
+            saved = commands.create(ext.connection, ext.settings, fields, now)
         else:
             update = ScheduledTaskUpdate.model_validate(body)
-            saved = store.update(task, admin_api.build_definition(update, task.definition, now), now)
+            saved = commands.update(ext.connection, ext.settings, task, update, now)
     except ValidationError as error:
         api_error = validation_error(error)
         return body, [{"field": d["field"], "message": d["message"]} for d in api_error.details or []]
-    except ApiError as error:
+    except ApiError as error:  # a definition the scheduler refuses (400) or a taken name (409)
         return body, [{"field": error.message.split(":", 1)[0], "message": error.message}]
-    except NameTaken:
-        return body, [{"field": "name", "message": f"name: a task named {body.get('name')!r} exists"}]
     flash(f"saved scheduled task {saved.definition.name}")
     return redirect(url_for("pages.schedule_detail", task_id=saved.id))
 
@@ -130,7 +121,7 @@ def _form_page(values: dict[str, Any], errors: list[dict[str, str]], task_id: st
         errors=errors,
         task_id=task_id,
         handlers=handler_views(),
-        preview=next_runs(schedule, str(values.get("timezone") or "UTC"), datetime.now(UTC))
+        preview=next_runs(schedule, str(values.get("timezone") or "UTC"), state().now())
         if schedule
         else None,
     )
@@ -165,20 +156,21 @@ def edit_schedule(task_id: str) -> Any:
         if isinstance(saved, tuple):
             return _form_page(*saved, task.id)
         return saved
-    values = task.to_api(datetime.now(UTC))
+    values = task.to_api(state().now())
     values["params"] = json.dumps(values["params"]) if values["params"] else ""
     return _form_page(values, [], task.id)
 
 
 def schedule_action(task_id: str, action: str) -> BaseResponse:
+    ext = state()
     if action == "delete":  # the API's own delete; then back to the list (the task's page is gone)
-        name = _task(task_id).definition.name
-        admin_api.delete_task(task_id)
-        flash(f"deleted scheduled task {name}")
+        task = _task(task_id)
+        commands.delete(ext.connection, ext.settings, task)
+        flash(f"deleted scheduled task {task.definition.name}")
         return redirect(url_for("pages.schedules"))
     if action not in ACTIONS:
         raise ApiError(404, "not_found", f"no action {action!r}; actions are {', '.join(ACTIONS)}")
-    ACTIONS[action](task_id)
+    ACTIONS[action](ext, _task(task_id))
     flash(f"{action.replace('-', ' ')}: done")
     back = request.form.get("back") or ""
     if not (back.startswith("/dashboard/") and "//" not in back and "\\" not in back):

@@ -183,6 +183,25 @@ def worker_heartbeats(connection: Redis) -> list[dict[str, Any]]:
     return views
 
 
+def is_alive(last_heartbeat: datetime | float | None, now: datetime, settings: Settings) -> bool:
+    """The liveness rule for workers and schedulers alike: a heartbeat (an aware datetime, or epoch
+    seconds) no older than ``HEARTBEAT_STALE``. Never beating is not alive."""
+    if last_heartbeat is None:
+        return False
+    at = last_heartbeat.timestamp() if isinstance(last_heartbeat, datetime) else float(last_heartbeat)
+    return now.timestamp() - at <= settings.heartbeat_stale
+
+
+def alive_workers(connection: Redis, settings: Settings, now: datetime) -> list[dict[str, Any]]:
+    """The workers of :func:`worker_heartbeats` that are alive (:func:`is_alive`)."""
+    return [w for w in worker_heartbeats(connection) if is_alive(w["last_heartbeat"], now, settings)]
+
+
+def alive_schedulers(connection: Redis, settings: Settings, now: datetime) -> list[dict[str, Any]]:
+    """The schedulers of :func:`scheduler_heartbeats` that are alive (:func:`is_alive`)."""
+    return [s for s in scheduler_heartbeats(connection) if is_alive(s["at"], now, settings)]
+
+
 def scheduler_heartbeats(connection: Redis) -> list[dict[str, Any]]:
     """Scheduler processes' last reports (written by scheduler.engine each pass)."""
     leader = connection.get(keys.SCHEDULER_LEADER)
@@ -228,13 +247,8 @@ def health(connection: Redis, settings: Settings, now: datetime) -> dict[str, An
     """
     info = connection.info("memory")
     memory = info.get("used_memory_human", "?")
-    stale = settings.heartbeat_stale
-    workers = worker_heartbeats(connection)
-    live_workers = [
-        w for w in workers if w["last_heartbeat"] and (now - w["last_heartbeat"]).total_seconds() <= stale
-    ]
-    schedulers = scheduler_heartbeats(connection)
-    live_schedulers = [s for s in schedulers if now.timestamp() - s["at"] <= stale]
+    live_workers = alive_workers(connection, settings, now)
+    live_schedulers = alive_schedulers(connection, settings, now)
     problems = []
     queued = sum(connection.llen(Queue(name, connection=connection).key) for name in settings.queues)
     if not live_workers:
