@@ -1,8 +1,9 @@
 """What a built-in handler needs besides its JSON arguments: the Redis connection and the settings.
 
 Handlers take ids, never objects (house rule 7), so the connection comes from the job being run
-(RQ's ``get_current_job().connection``: the worker's own client) and the settings are read from the
-worker's environment once, on first use. Tests that run jobs in-process install their settings with
+(RQ's ``get_current_job().connection``: the worker's own client) and the settings are the ones the
+worker process loaded at start (:func:`jobs.settings.process_settings`: the environment is read once
+per process, not again here). Tests that run jobs in-process install their settings with
 :func:`use_settings`.
 """
 
@@ -14,7 +15,7 @@ from contextlib import contextmanager
 from redis import Redis
 from rq import get_current_job
 
-from jobs.settings import Settings, load_settings
+from jobs.settings import Settings, process_settings
 
 _settings: Settings | None = None
 
@@ -28,11 +29,8 @@ def job_connection() -> Redis:
 
 
 def job_settings() -> Settings:
-    """The worker's settings (the environment, read on first use)."""
-    global _settings
-    if _settings is None:
-        _settings = load_settings()
-    return _settings
+    """The settings :func:`use_settings` installed, else the worker process's own."""
+    return _settings if _settings is not None else process_settings()
 
 
 @contextmanager

@@ -33,7 +33,7 @@ from jobs.logs import setup_logging
 from jobs.outcome import ReportedFailureMixin
 from jobs.registry import load_tasks
 from jobs.server_version import exit_if_too_old
-from jobs.settings import Settings, load_or_exit, load_settings
+from jobs.settings import Settings, load_or_exit, process_settings
 from jobs.worker.admission import AdmissionMixin, FunctionPolicy
 from jobs.worker.error_summary import EXCEPTION_HANDLERS
 from jobs.worker.prefork import PreforkWorker, prefork_options
@@ -49,13 +49,13 @@ class TaskyardMixin(AdmissionMixin):
     (:mod:`jobs.worker.admission`), the failure summary handler (:mod:`jobs.worker.error_summary`), and :mod:`jobs.hooks`
     events around every attempt.
 
-    ``settings`` defaults to the environment, read once here: the stock ``rq worker -w ...`` CLI builds
-    the worker itself. The task modules of ``TASK_MODULES`` are loaded so registered names resolve.
+    ``settings`` defaults to the process's own (:func:`jobs.settings.process_settings`, the environment
+    read once): the stock ``rq worker -w ...`` CLI builds the worker itself. The task modules of ``TASK_MODULES`` are loaded so registered names resolve.
     ``perform_job`` runs where the job runs (the work horse of a forking worker, the worker itself for
     SimpleWorker), so every worker class that mixes this in reports the same events."""
 
     def __init__(self, *args: Any, settings: Settings | None = None, **kwargs: Any) -> None:
-        self.settings = settings or load_settings()
+        self.settings = settings or process_settings()
         load_tasks(self.settings.task_modules)
         self.functions = FunctionPolicy(self.settings)
         given = kwargs.get("exception_handlers") or ()  # RQ takes one handler or a list
@@ -93,7 +93,7 @@ class TaskyardPreforkWorker(TaskyardMixin, ReportedFailureMixin, PreciseRetryMix
     and hooks. Without explicit options it takes recycling, memory and recovery from the settings."""
 
     def __init__(self, *args: Any, settings: Settings | None = None, **kwargs: Any) -> None:
-        settings = settings or load_settings()
+        settings = settings or process_settings()
         options = prefork_options(settings)
         if "abandon_after" in kwargs:  # intervals derive from an explicit abandon_after, not the settings'
             options = {

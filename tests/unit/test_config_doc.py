@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
-from jobs import settings as settings_module
 from jobs.settings import SettingsError, load_settings
+from jobs.settings.declare import Setting, setting
+from jobs.settings.readers import TEXT, whole
 from jobs.settings_doc import DocError, collect, reference
 
 REFERENCE = Path(__file__).resolve().parents[2] / "docs" / "configuration.md"
@@ -15,13 +18,13 @@ REFERENCE = Path(__file__).resolve().parents[2] / "docs" / "configuration.md"
 
 def test_configuration_reference_is_current() -> None:
     assert REFERENCE.read_text() == reference(), (
-        "docs/configuration.md differs from what jobs/settings.py declares: run `make docs` and commit it"
+        "docs/configuration.md differs from what jobs/settings/ declares: run `make docs` and commit it"
     )
 
 
 def test_every_documented_number_or_flag_is_a_variable_the_loader_checks() -> None:
     """The names in the reference are the loader's: a bad value of each names that variable."""
-    sections = collect(Path(settings_module.__file__).read_text(), vars(settings_module))
+    sections = collect()
     checked = 0
     for variable in (v for section in sections for v in section.variables):
         if variable.accepts.startswith(("whole number", "number", "`true`")):
@@ -33,7 +36,7 @@ def test_every_documented_number_or_flag_is_a_variable_the_loader_checks() -> No
 
 
 def test_documented_defaults_are_the_loaders_defaults() -> None:
-    sections = collect(Path(settings_module.__file__).read_text(), vars(settings_module))
+    sections = collect()
     rows = {v.name: v for section in sections for v in section.variables}
     loaded = load_settings({})
     assert rows["PORT"].default == f"`{loaded.port}`"
@@ -43,47 +46,52 @@ def test_documented_defaults_are_the_loaders_defaults() -> None:
     assert rows["MISSED_SCHEDULE_GRACE"].default == f"`{int(loaded.missed_grace)}`"
 
 
-SOURCE = """
-# --- Things ---
-DEFAULT_COLOUR = "blue"  # the colour of things
-{extra}
-
-def load(env):
-    colour = env.get("COLOUR") or DEFAULT_COLOUR
-    {read}
-    return colour
-"""
+SHADE = Setting("SHADE", "light", TEXT, "how light the colour is")
 
 
-def _collect(extra: str = "", read: str = "") -> list:
-    source = SOURCE.format(extra=extra, read=read)
-    namespace: dict = {}
-    exec(compile(source, "settings", "exec"), namespace)
-    return collect(source, namespace)
+@dataclass(frozen=True)
+class Things:
+    TITLE: ClassVar[str] = "Things"
+
+    colour: str = setting("COLOUR", "blue", TEXT, "the colour of things", inputs=(SHADE,))
+    size: int = setting("SIZE", 3, whole(minimum=1), "how big")
 
 
 def test_a_complete_declaration_is_documented() -> None:
-    sections = _collect(extra="DEFAULT_SIZE = 3  # how big", read='size = _int(env, "SIZE", DEFAULT_SIZE)')
-    assert [(s.title, [v.name for v in s.variables]) for s in sections] == [("Things", ["COLOUR", "SIZE"])]
-    size = sections[0].variables[1]
-    assert (size.default, size.meaning) == ("`3`", "How big")
+    sections = collect([Things])
+    assert [(s.title, [v.name for v in s.variables]) for s in sections] == [
+        ("Things", ["COLOUR", "SHADE", "SIZE"])
+    ]
+    size = sections[0].variables[2]
+    assert (size.default, size.accepts, size.meaning) == ("`3`", "whole number, at least 1", "How big")
 
 
-def test_a_variable_without_a_documented_default_fails() -> None:
-    with pytest.raises(DocError, match="SHAPE is read by the loader"):
-        _collect(read='shape = env.get("SHAPE")')
+def test_a_field_not_declared_as_a_setting_fails() -> None:
+    @dataclass(frozen=True)
+    class Loose:
+        TITLE: ClassVar[str] = "Loose"
+        shape: str = "round"
+
+    with pytest.raises(DocError, match=r"Loose.shape is not declared"):
+        collect([Loose])
 
 
-def test_a_default_without_a_comment_fails() -> None:
-    with pytest.raises(DocError, match=r"DEFAULT_SIZE .* no one-line comment"):
-        _collect(extra="DEFAULT_SIZE = 3", read='size = _int(env, "SIZE", DEFAULT_SIZE)')
+def test_a_declaration_without_a_doc_fails() -> None:
+    @dataclass(frozen=True)
+    class Mute:
+        TITLE: ClassVar[str] = "Mute"
+        size: int = setting("SIZE", 3, whole(), "")
+
+    with pytest.raises(DocError, match=r"Mute.size \(SIZE\) needs a one-line doc"):
+        collect([Mute])
 
 
-def test_a_default_of_no_variable_fails() -> None:
-    with pytest.raises(DocError, match=r"DEFAULT_SIZE .* default of no variable"):
-        _collect(extra="DEFAULT_SIZE = 3  # how big")
+def test_a_variable_declared_twice_fails() -> None:
+    @dataclass(frozen=True)
+    class Twice:
+        TITLE: ClassVar[str] = "Twice"
+        size: int = setting("SIZE", 3, whole(), "how big")
+        bulk: int = setting("SIZE", 4, whole(), "how big, again")
 
-
-def test_an_unknown_reader_fails() -> None:
-    with pytest.raises(DocError, match="reader _colour"):
-        _collect(extra="DEFAULT_HUE = 1  # which hue", read='hue = _colour(env, "HUE", DEFAULT_HUE)')
+    with pytest.raises(DocError, match="SIZE is declared twice"):
+        collect([Twice])
