@@ -36,6 +36,12 @@ RUNNER = "scheduler.runner.run_scheduled"
 RESULT_SUMMARY_CHARS = 1000  # how much of a run's result the history keeps
 
 
+def now() -> datetime:
+    """The runner's clock (aware UTC): every wall-clock time a run records or plans by is read here,
+    so tests replace this one function instead of waiting (durations use ``time.monotonic``)."""
+    return datetime.now(UTC)
+
+
 def job_id_for(task_id: str, occurrence: float) -> str:
     """The RQ job id of one occurrence: the same occurrence always gets the same id."""
     return f"sched-{task_id}-{round(occurrence * 1000)}"
@@ -139,8 +145,8 @@ def run_scheduled(
     retries_left = job.retries_left if job.retries_left is not None else 0
     attempt = max_retries - retries_left + 1
     if attempt > 1:
-        attempts.wait_until_due(job, task.definition, attempt - 1)
-    started = datetime.now(UTC)
+        attempts.wait_until_due(job, task.definition, attempt - 1, clock=lambda: now().timestamp())
+    started = now()
     execution: dict[str, Any] = {
         "id": f"{job.id}-{attempt}",
         "taskId": task_id,
@@ -172,7 +178,7 @@ def run_scheduled(
         )
         task_log.failed(task.definition.name, execution["duration"], execution["error"], will_retry)
         history.record(task_id, execution)
-        now_ms = ms(datetime.now(UTC))
+        now_ms = ms(now())
         if will_retry:
             attempts.note_retry(job, task.definition, attempt, now_ms)
         store.set_status(
@@ -197,13 +203,13 @@ def run_scheduled(
         retryCount="0",
         lastExecution=json.dumps(_last(execution)),
         currentJob="",
-        lastSuccessAt=str(ms(datetime.now(UTC))),
+        lastSuccessAt=str(ms(now())),
     )
     if task.definition.on_success:
         run_follower(connection, task.definition.on_success, job.id, grace)
     current = store.get(task_id)
     if task.definition.recurring and current is not None and current.status != "paused":
-        finished = datetime.now(UTC)
+        finished = now()
         expect(
             connection,
             task_id,

@@ -5,12 +5,16 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from redis import Redis
 
 from jobs import keys
+from jobs.settings import Settings
 from scheduler.cron import parse_schedule
 from scheduler.health import deadline
-from tests.conftest import ApiClient
+from tests.clock import Clock
+from tests.conftest import ADMIN_TOKEN, ApiClient
 from tests.waiting import wait_for
+from web import create_app
 
 NOW = datetime(2026, 12, 2, 12, 0, tzinfo=UTC)
 
@@ -33,10 +37,12 @@ def test_the_window_replaces_period_plus_grace(
     assert deadline(parsed, NOW, 60.0, window) == NOW + late_by
 
 
-def test_a_task_with_a_short_window_is_reported_missed(api: ApiClient) -> None:
+def test_a_task_with_a_short_window_is_reported_missed(connection: Redis, settings: Settings) -> None:
     """``if (timeSinceLastRun > maxInterval && jobStatus.status !== 'running') unhealthyJobs.push(jobName)``:
     a task due every second and allowed 1 s without a success is missed a second after its first planned
     run; one without a window has a period plus the global grace (60 s)."""
+    clock = Clock()
+    api = ApiClient(create_app(settings, connection, clock=clock).test_client(), ADMIN_TOKEN)
     strict = api.post("/admin/scheduler", json={"name": "strict", "handler": "system.echo",
                                                  "schedule": "@every 1s", "maxInterval": "1s"})  # fmt: skip
     assert strict.status_code == 201, strict.get_json()
@@ -45,6 +51,7 @@ def test_a_task_with_a_short_window_is_reported_missed(api: ApiClient) -> None:
         "/admin/scheduler", json={"name": "relaxed", "handler": "system.echo", "schedule": "@every 1s"}
     )
     assert relaxed.get_json()["maxInterval"] is None
+    clock.advance(3)  # past the first planned run and the 1 s window, well inside 60 s
     wait_for(
         lambda: api.get("/admin/scheduler/health").get_json()["missed"],
         30,

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pytest
 from redis import Redis
 
 from jobs.settings import Settings, load_settings
+from scheduler import runner
 from scheduler.engine import Engine
 from tests.clock import Clock
 from tests.conftest import TEST_ENV, ApiClient, run_worker
@@ -18,6 +20,12 @@ from tests.waiting import wait_for
 @pytest.fixture
 def clock() -> Clock:
     return Clock()
+
+
+@pytest.fixture
+def run_clock(clock: Clock, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Scheduled runs (scheduler.runner, in the test's own worker) read ``clock`` too."""
+    monkeypatch.setattr(runner, "now", lambda: datetime.fromtimestamp(clock(), UTC))
 
 
 @pytest.fixture
@@ -182,7 +190,7 @@ def test_listing_filters_and_pages(api: ApiClient) -> None:
 
 
 def test_retries_then_dead_letter_then_replay(
-    api: ApiClient, connection: Redis, engine: Engine, settings: Settings
+    api: ApiClient, connection: Redis, engine: Engine, settings: Settings, clock: Clock, run_clock: None
 ) -> None:
     task = create(
         api, name="flaky", handler="tests.fail", params={"message": "down"}, maxRetries=2, retryDelay=1000
@@ -193,13 +201,15 @@ def test_retries_then_dead_letter_then_replay(
     first = api.get(f"/admin/scheduler/{task['id']}").get_json()
     assert (first["status"], first["retryCount"]) == ("retry-scheduled", 1)
     assert first["lastExecution"]["error"] == "ValueError: down"
-    real = Engine(connection, settings, name="mover")
+    mover = Engine(connection, settings, name="mover", clock=clock)
 
     def retry_moved() -> bool:
-        real.tick()
+        mover.tick()
         return bool(connection.llen("rq:queue:default"))
 
     for expected_count in (2, 2):  # retryCount counts retries: never above maxRetries
+        clock.catch_up()
+        clock.advance(2)  # past RQ's retry time (real now + 1 s) and the runner's not-before
         wait_for(retry_moved, 30, "the retry to be moved to its queue")
         run_worker(connection)
         assert api.get(f"/admin/scheduler/{task['id']}").get_json()["retryCount"] == expected_count
@@ -282,14 +292,17 @@ def test_disabled_scheduling_fires_nothing(
     assert any("ENABLE_TASK_SCHEDULING is false" in p for p in report["problems"])
 
 
-def test_missed_schedule_is_reported(api: ApiClient, connection: Redis, redis_url: str, clock: Clock) -> None:
+def test_missed_schedule_is_reported(
+    api: ApiClient, connection: Redis, redis_url: str, clock: Clock, run_clock: None
+) -> None:
     settings = load_settings({**TEST_ENV, "REDIS_URL": redis_url, "MISSED_SCHEDULE_GRACE": "1"})
     from tests.conftest import ADMIN_TOKEN
     from web import create_app
 
-    client = ApiClient(create_app(settings, connection).test_client(), ADMIN_TOKEN)
+    client = ApiClient(create_app(settings, connection, clock=clock).test_client(), ADMIN_TOKEN)
     task = create(client, name="heartbeat", schedule="@every 1s", handler="system.echo", params={})
     assert client.get("/admin/scheduler/health").get_json()["missed"] == []
+    clock.advance(3)  # one period and the grace, and a second more
     wait_for(
         lambda: client.get("/admin/scheduler/health").get_json()["missed"], 30, "the task to count as missed"
     )
@@ -297,7 +310,7 @@ def test_missed_schedule_is_reported(api: ApiClient, connection: Redis, redis_ur
     assert [m["id"] for m in report["missed"]] == [task["id"]]
     assert any("heartbeat missed its schedule" in p for p in client.get("/healthz").get_json()["problems"])
     # a success moves the deadline on
-    engine = Engine(connection, settings, clock=lambda: time.time())
+    engine = Engine(connection, settings, clock=clock)
     engine.fire_due()
     run_worker(connection)
     assert client.get("/admin/scheduler/health").get_json()["missed"] == []

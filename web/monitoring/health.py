@@ -9,7 +9,6 @@ any other (:func:`web.security.auth.check_secret`) and gets the short answer.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, Response, jsonify
@@ -39,7 +38,7 @@ def _may_see_details() -> bool:
 def healthz() -> Response:
     ext = state()
     try:
-        report: dict[str, Any] = health(ext.connection, ext.settings, datetime.now(UTC))
+        report: dict[str, Any] = health(ext.connection, ext.settings, ext.now())
         status = 200
     except RedisError as error:
         report = {

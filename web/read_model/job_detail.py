@@ -18,7 +18,7 @@ from rq.results import Result
 from rq.utils import as_text
 
 from scheduler.store import TaskStore
-from web.read_model.queries import job_view
+from web.read_model.queries import error_line, job_view
 
 OUTCOMES = {
     Result.Type.SUCCESSFUL: "finished",
@@ -54,7 +54,6 @@ def attempts(job: Job) -> list[dict[str, Any]]:
     results = list(reversed(job.results()))  # RQ lists newest first
     for number, result in enumerate(results, start=1):
         text = (result.exc_string or "").strip()
-        lines = [line for line in text.splitlines() if line.strip()]
         started = _aware(result.execution_started_at)
         ended = _aware(result.execution_ended_at) or _aware(result.created_at)
         rows.append(
@@ -63,7 +62,7 @@ def attempts(job: Job) -> list[dict[str, Any]]:
                 "at": _aware(result.created_at),
                 "outcome": OUTCOMES.get(result.type, str(result.type)),
                 "ok": result.type == Result.Type.SUCCESSFUL,
-                "error": lines[-1][:500] if lines else None,
+                "error": error_line(text),
                 "traceback": text[:TRACEBACK_CHARS] or None,
                 "duration": _seconds(started, ended),
                 "worker": result.worker_name or None,

@@ -41,15 +41,21 @@ def _aware(value: datetime | None) -> datetime | None:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
+def error_line(traceback: str | None) -> str | None:
+    """A traceback's last non-blank line (``ValueError: boom``), cut to :data:`ERROR_SUMMARY_CHARS`."""
+    lines = [line for line in (traceback or "").strip().splitlines() if line.strip()]
+    return lines[-1][:ERROR_SUMMARY_CHARS] if lines else None
+
+
 def error_summary(job: Job) -> str | None:
-    """The last line of the job's latest failure (``ValueError: boom``), without the traceback."""
+    """The error line of the job's latest failure (:func:`error_line`), else the summary the worker
+    kept in ``meta['last_error']`` (a failure RQ kept no traceback for)."""
     result = job.latest_result()
     text = result.exc_string if result is not None else None
     if not text:
         last_error = job.meta.get("last_error")
         return str(last_error)[:ERROR_SUMMARY_CHARS] if last_error else None
-    lines = [line for line in text.strip().splitlines() if line.strip()]
-    return lines[-1][:ERROR_SUMMARY_CHARS] if lines else None
+    return error_line(text)
 
 
 def attempts_made(job: Job, status: JobStatus) -> int:
