@@ -1,8 +1,9 @@
 """REST API v1: one blueprint, one module per resource.
 
-A resource module has ``register(bp)`` to add its routes and, for the OpenAPI document,
-``OPENAPI_MODELS`` and ``openapi_paths()`` (see :mod:`web.api.openapi`). Add new resources to
-``RESOURCE_MODULES``.
+A resource module declares each route once, on its view, with ``routes = Routes("/api/v1")`` and
+``@routes.get(...)``/``@routes.post(...)`` (:mod:`web.api.routes`): the URL rules registered here
+and the OpenAPI document (:mod:`web.api.openapi`) both come from those declarations. Add new
+resources to ``RESOURCE_MODULES``.
 """
 
 from __future__ import annotations
@@ -64,6 +65,10 @@ def create_blueprint() -> Blueprint:
         if request.endpoint != "api_v1.openapi_document":
             enforce_api_access()
 
-    for module in (*RESOURCE_MODULES, openapi):
-        module.register(bp)
+    for module in RESOURCE_MODULES:
+        if hasattr(module, "routes"):
+            module.routes.register(bp)
+        else:
+            module.register(bp)
+    openapi.register(bp)
     return bp

@@ -100,13 +100,17 @@ def document(modules: Iterable[ModuleType] | None = None) -> dict[str, Any]:
         }
     }
     for module in chosen:
+        if hasattr(module, "routes"):
+            models.extend(module.routes.models())
+            for path, ops in module.routes.paths().items():
+                paths.setdefault(path, {}).update(ops)
         models.extend(getattr(module, "OPENAPI_MODELS", ()))
         if hasattr(module, "openapi_paths"):
             for path, ops in module.openapi_paths().items():
                 paths.setdefault(path, {}).update(ops)
     components: dict[str, Any] = {}
     named: dict[str, type[BaseModel]] = {}
-    for model in models:
+    for model in dict.fromkeys(models):  # a model several routes name is one component
         if named.setdefault(model.__name__, model) is not model:
             raise ValueError(f"two OpenAPI models are named {model.__name__}: rename one")
         schema = model.model_json_schema(ref_template=REF)

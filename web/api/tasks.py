@@ -2,34 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from flask import Blueprint, Response, jsonify
+from flask import Response, jsonify
 
 from jobs.registry import registry
-from web.api.openapi import READ_ERRORS, errors, json_response, list_of, operation
+from web.api.openapi import READ_ERRORS
+from web.api.routes import ListOf, Routes
 from web.api.schemas import TaskView
 from web.extension import state
 from web.read_model.queries import task_views
 
+routes = Routes("/api/v1")
 
+
+@routes.get("/tasks", "The task registry", {200: (ListOf(TaskView), "Tasks")}, errors=READ_ERRORS)
 def list_tasks() -> Response:
     return jsonify({"items": task_views(registry, state().settings)})
-
-
-def register(bp: Blueprint) -> None:
-    bp.add_url_rule("/tasks", "list_tasks", list_tasks, methods=["GET"])
-
-
-OPENAPI_MODELS = (TaskView,)
-
-
-def openapi_paths() -> dict[str, Any]:
-    return {
-        "/api/v1/tasks": {
-            "get": operation(
-                "The task registry",
-                {"200": json_response(list_of(TaskView), "Tasks"), **errors(*READ_ERRORS)},
-            )
-        }
-    }
