@@ -12,7 +12,8 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from typing import cast
 
 from jobs.durations import bare_number_warning
 from jobs.settings.declare import Group, SettingsError, load_group
@@ -49,20 +50,9 @@ class Settings(FlatNames):
     alerts: AlertSettings = field(default_factory=AlertSettings)
 
 
-# The groups in the reference's order (docs/configuration.md has one section each).
-GROUPS: tuple[type[Group], ...] = (
-    RedisSettings,
-    ProcessSettings,
-    WebSettings,
-    AccessSettings,
-    WorkerSettings,
-    SchedulerSettings,
-    WebhookSettings,
-    BreakerSettings,
-    OAuthSettings,
-    SmtpSettings,
-    MonitoringSettings,
-    AlertSettings,
+# The groups, in the order of Settings' fields and of the reference's sections (docs/configuration.md).
+GROUPS: tuple[type[Group], ...] = tuple(
+    cast("type[Group]", each.default_factory) for each in fields(Settings)
 )
 
 _loaded: Settings | None = None
