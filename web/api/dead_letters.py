@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Response, jsonify, request
 from pydantic import BaseModel, ConfigDict, Field
 from rq.job import Job
 
@@ -29,22 +29,15 @@ from web.api.job_schemas import (
     JobListQuery,
     parse_query,
 )
-from web.api.openapi import (
-    READ_ERRORS,
-    WRITE_ERRORS,
-    errors,
-    json_response,
-    operation,
-    path_param,
-    query_param,
-    ref,
-)
+from web.api.openapi import READ_ERRORS, WRITE_ERRORS, query_param
+from web.api.routes import Routes
 from web.api.schemas import Strict
 from web.errors import ApiError
 from web.extension import state
 from web.read_model.dead_letters import failed_delivery_ids, is_delivery_job, job_groups
 
 VERBS = {"replay": "requeue", "discard": "delete"}
+routes = Routes("/api/v1")
 
 
 class DeadLetterGroup(BaseModel):
@@ -87,6 +80,20 @@ def dead_letters_view(task: str | None, scheduled_task: str | None) -> dict[str,
     return {"groups": groups, "failed_jobs": grouped["total"], "failed_deliveries": deliveries}
 
 
+@routes.get(
+    "/dead-letters",
+    "Dead letters: failed jobs grouped by task and scheduled task; failed webhook deliveries",
+    {200: (DeadLetters, "The groups")},
+    errors=(*READ_ERRORS, 400),
+    parameters=(
+        query_param("task", {"type": "string", "pattern": f"^$|{TASK_NAME}"}, "Only this task"),
+        query_param(
+            "scheduled_task",
+            {"type": "string", "pattern": f"^$|{SCHEDULED_TASK}"},
+            "Only runs of this scheduled task",
+        ),
+    ),
+)
 def list_dead_letters() -> Response:
     args = {k: v for k, v in request.args.items() if v}
     unknown = sorted(set(args) - {"task", "scheduled_task"})
@@ -162,44 +169,13 @@ def act_on_dead_letters(action: str, body: DeadLetterAction) -> dict[str, Any]:
     return {**result, "action": action, "errors": found["errors"] + result["errors"], "more": found["more"]}
 
 
+@routes.post(
+    "/dead-letters/<action>",
+    "Replay or discard dead letters (jobs by task, scheduled task or ids; webhook deliveries)",
+    {200: (JobActionResult, "What was (or would be) done")},
+    errors=(*WRITE_ERRORS, 404),
+    body=DeadLetterAction,
+    path_schemas={"action": {"type": "string", "enum": list(VERBS)}},
+)
 def dead_letter_action(action: str) -> Response:
     return jsonify(act_on_dead_letters(action, parse_body(DeadLetterAction)))
-
-
-def register(bp: Blueprint) -> None:
-    bp.add_url_rule("/dead-letters", "list_dead_letters", list_dead_letters, methods=["GET"])
-    bp.add_url_rule("/dead-letters/<action>", "dead_letter_action", dead_letter_action, methods=["POST"])
-
-
-OPENAPI_MODELS = (DeadLetters, DeadLetterAction)
-
-
-def openapi_paths() -> dict[str, Any]:
-    empty_or = {"type": "string", "pattern": f"^$|{TASK_NAME}"}
-    return {
-        "/api/v1/dead-letters": {
-            "get": operation(
-                "Dead letters: failed jobs grouped by task and scheduled task; failed webhook deliveries",
-                {"200": json_response(ref(DeadLetters), "The groups"), **errors(*READ_ERRORS, 400)},
-                parameters=[
-                    query_param("task", empty_or, "Only this task"),
-                    query_param(
-                        "scheduled_task",
-                        {"type": "string", "pattern": f"^$|{SCHEDULED_TASK}"},
-                        "Only runs of this scheduled task",
-                    ),
-                ],
-            )
-        },
-        "/api/v1/dead-letters/{action}": {
-            "post": operation(
-                "Replay or discard dead letters (jobs by task, scheduled task or ids; webhook deliveries)",
-                {
-                    "200": json_response(ref(JobActionResult), "What was (or would be) done"),
-                    **errors(*WRITE_ERRORS, 404),
-                },
-                DeadLetterAction,
-                parameters=[{**path_param("action"), "schema": {"type": "string", "enum": list(VERBS)}}],
-            )
-        },
-    }

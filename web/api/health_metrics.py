@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Response, jsonify, request
 from pydantic import BaseModel
 
 from jobs.maintenance.health_metrics import recent
-from web.api.openapi import READ_ERRORS, errors, json_response, list_of, operation, query_param
+from web.api.openapi import READ_ERRORS, query_param
+from web.api.routes import ListOf, Routes
 from web.api.times import with_iso
 from web.errors import ApiError
 from web.extension import state
 
 MAX_LIMIT = 2016
+routes = Routes("/api/v1")
 
 
 class HealthSample(BaseModel):
@@ -28,27 +29,15 @@ class HealthSample(BaseModel):
     queue_depths: dict[str, int]
 
 
+@routes.get(
+    "/health/metrics",
+    "Health samples (Redis memory, keys, ops, queue depths), newest first",
+    {200: (ListOf(HealthSample), "Samples")},
+    errors=(400, *READ_ERRORS),
+    parameters=(query_param("limit", {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT}),),
+)
 def health_metrics() -> Response:
     raw = request.args.get("limit", "288")
     if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
         raise ApiError(400, "validation_error", f"limit: expected a whole number from 1 to {MAX_LIMIT}")
     return jsonify({"items": [with_iso(sample, "at") for sample in recent(state().connection, int(raw))]})
-
-
-def register(bp: Blueprint) -> None:
-    bp.add_url_rule("/health/metrics", "health_metrics", health_metrics, methods=["GET"])
-
-
-OPENAPI_MODELS = (HealthSample,)
-
-
-def openapi_paths() -> dict[str, Any]:
-    return {
-        "/api/v1/health/metrics": {
-            "get": operation(
-                "Health samples (Redis memory, keys, ops, queue depths), newest first",
-                {"200": json_response(list_of(HealthSample), "Samples"), **errors(400, *READ_ERRORS)},
-                parameters=[query_param("limit", {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT})],
-            )
-        }
-    }

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, jsonify
+from flask import Response, jsonify
 
 from web.api.body import parse_body
 from web.api.job_listing import check_queue
 from web.api.job_schemas import JobAction, JobActionResult
-from web.api.openapi import WRITE_ERRORS, errors, json_response, operation, path_param, ref
+from web.api.openapi import WRITE_ERRORS
+from web.api.routes import Routes
 from web.commands.jobs import apply_to_many
 from web.errors import ApiError
 from web.extension import state
@@ -24,6 +25,7 @@ from web.read_model.queries import list_jobs
 
 ACTIONS = ("requeue", "delete")
 MAX_PAGES = 50  # listing pages read to gather one call's jobs (each examines a bounded window)
+routes = Routes("/api/v1")
 
 
 def matching_ids(flt: JobFilter, limit: int) -> tuple[list[str], bool]:
@@ -63,31 +65,15 @@ def act(action: str, body: JobAction) -> dict[str, Any]:
     }
 
 
+@routes.post(
+    "/jobs/actions/<action>",
+    "Requeue or delete many jobs (failed ones by default) by filter or ids; dry_run counts",
+    {200: (JobActionResult, "What was (or would be) done")},
+    errors=(*WRITE_ERRORS, 404),
+    body=JobAction,
+    path_schemas={"action": {"type": "string", "enum": list(ACTIONS)}},
+)
 def job_action(action: str) -> Response:
     if action not in ACTIONS:
         raise ApiError(404, "unknown_action", f"no action {action!r}; actions are {', '.join(ACTIONS)}")
     return jsonify(act(action, parse_body(JobAction)))
-
-
-def register(bp: Blueprint) -> None:
-    bp.add_url_rule("/jobs/actions/<action>", "job_action", job_action, methods=["POST"])
-
-
-OPENAPI_MODELS = (JobAction, JobActionResult)
-
-
-def openapi_paths() -> dict[str, Any]:
-    parameter = {**path_param("action"), "schema": {"type": "string", "enum": list(ACTIONS)}}
-    return {
-        "/api/v1/jobs/actions/{action}": {
-            "post": operation(
-                "Requeue or delete many jobs (failed ones by default) by filter or ids; dry_run counts",
-                {
-                    "200": json_response(ref(JobActionResult), "What was (or would be) done"),
-                    **errors(*WRITE_ERRORS, 404),
-                },
-                JobAction,
-                parameters=[parameter],
-            )
-        }
-    }

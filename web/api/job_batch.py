@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, request, url_for
+from flask import Response, jsonify, request, url_for
 from pydantic import ValidationError
 
 from jobs.enqueue import JobIdTaken, JobRequest, UnknownQueue
@@ -19,13 +19,16 @@ from jobs.registry import UnknownTask
 from web.api.body import parse_body
 from web.api.job_schemas import BatchCreate, BatchResult
 from web.api.jobs import IDEMPOTENCY_HEADER, job_request
-from web.api.openapi import WRITE_ERRORS, errors, json_response, operation, ref
+from web.api.openapi import WRITE_ERRORS
+from web.api.routes import AnyOf, Routes
 from web.api.schemas import Error, JobCreate
 from web.errors import validation_details
 from web.extension import state
 from web.idempotency import with_idempotency
 from web.read_model.queries import job_view
 from web.security.auth import current_principal
+
+routes = Routes("/api/v1")
 
 
 def _error(error: Exception) -> dict[str, Any]:
@@ -40,6 +43,22 @@ def _error(error: Exception) -> dict[str, Any]:
     return {"code": "error", "message": str(error)}
 
 
+@routes.post(
+    "/jobs/batch",
+    "Enqueue up to 1,000 jobs in one request (per-item errors by index)",
+    {
+        200: (BatchResult, "Each item's job or error, by index"),
+        400: (
+            AnyOf((Error, BatchResult)),
+            "Invalid input, or no item could be enqueued (then the body is a BatchResult saying why, item by item)",
+        ),
+    },
+    errors=(*WRITE_ERRORS, 409, 422),
+    body=BatchCreate,
+    parameters=(IDEMPOTENCY_HEADER,),
+    name="create_job_batch",
+    answers_options=True,
+)
 def create_batch() -> Response:
     if request.method == "OPTIONS":
         return batch_options()
@@ -95,39 +114,3 @@ def batch_options() -> Response:
     response = Response(status=200)
     response.headers["Allow"] = "POST, OPTIONS"
     return response
-
-
-def register(bp: Blueprint) -> None:
-    bp.add_url_rule(
-        "/jobs/batch",
-        "create_job_batch",
-        create_batch,
-        methods=["POST", "OPTIONS"],
-        provide_automatic_options=False,
-    )
-
-
-OPENAPI_MODELS = (BatchCreate, BatchResult)
-
-
-def openapi_paths() -> dict[str, Any]:
-    return {
-        "/api/v1/jobs/batch": {
-            "post": operation(
-                "Enqueue up to 1,000 jobs in one request (per-item errors by index)",
-                {
-                    "200": json_response(ref(BatchResult), "Each item's job or error, by index"),
-                    **errors(*WRITE_ERRORS, 409, 422),
-                    "400": {
-                        "description": "Invalid input, or no item could be enqueued (then the body is a"
-                        " BatchResult saying why, item by item)",
-                        "content": {
-                            "application/json": {"schema": {"anyOf": [ref(Error), ref(BatchResult)]}}
-                        },
-                    },
-                },
-                BatchCreate,
-                parameters=[IDEMPOTENCY_HEADER],
-            )
-        }
-    }

@@ -5,16 +5,21 @@ millions of jobs and what the cursor guarantees)."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from flask import Blueprint, Response, jsonify, request, url_for
+from flask import Response, jsonify, request, url_for
 
 from web.api.job_schemas import JobList, JobListQuery, filter_parameters, parse_query
-from web.api.openapi import errors, json_response, operation, query_param, ref
+from web.api.openapi import query_param
+from web.api.routes import Routes
 from web.errors import ApiError
 from web.extension import state
 from web.read_model.job_search import MAX_LIMIT, InvalidCursor, JobPage
 from web.read_model.queries import job_view, list_jobs
+
+routes = Routes("/api/v1")
+PAGING = (
+    query_param("limit", {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT}, "Jobs per page"),
+    query_param("cursor", {"type": "string", "maxLength": 20_000}, "next_cursor of the previous page"),
+)
 
 
 def check_queue(queue: str | None) -> None:
@@ -34,31 +39,16 @@ def search_jobs(query: JobListQuery) -> JobPage:
         raise ApiError(400, "invalid_cursor", f"cursor: {error}; start again without one") from None
 
 
+@routes.get(
+    "/jobs",
+    "List and search jobs, newest first (cursor pagination)",
+    {200: (JobList, "A page of jobs")},
+    errors=(400, 401, 503),
+    parameters=(*filter_parameters(), *PAGING),
+    name="list_jobs",
+)
 def list_jobs_endpoint() -> Response:
     query = parse_query(JobListQuery, request.args.to_dict())
     page = search_jobs(query)
     items = [job_view(job, url_for("api_v1.get_job", job_id=job.id)) for job, _ in page.jobs]
     return jsonify({"items": items, "next_cursor": page.next_cursor, "limit": query.limit})
-
-
-def register(bp: Blueprint) -> None:
-    bp.add_url_rule("/jobs", "list_jobs", list_jobs_endpoint, methods=["GET"])
-
-
-OPENAPI_MODELS = (JobList,)
-
-
-def openapi_paths() -> dict[str, Any]:
-    paging = [
-        query_param("limit", {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT}, "Jobs per page"),
-        query_param("cursor", {"type": "string", "maxLength": 20_000}, "next_cursor of the previous page"),
-    ]
-    return {
-        "/api/v1/jobs": {
-            "get": operation(
-                "List and search jobs, newest first (cursor pagination)",
-                {"200": json_response(ref(JobList), "A page of jobs"), **errors(400, 401, 503)},
-                parameters=[*filter_parameters(), *paging],
-            )
-        }
-    }

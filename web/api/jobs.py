@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, url_for
+from flask import Response, jsonify, url_for
 from rq.job import Job
 
 from jobs.dependencies import DependencyProblem
 from jobs.enqueue import JobIdTaken, JobRequest, UnknownQueue, enqueue
 from jobs.registry import UnknownTask
 from web.api.body import parse_body
-from web.api.openapi import READ_ERRORS, WRITE_ERRORS, errors, json_response, operation, path_param, ref
+from web.api.openapi import READ_ERRORS, WRITE_ERRORS
+from web.api.routes import Routes
 from web.api.schemas import JobCreate, JobView
 from web.commands.jobs import cancel, fetch_job, requeue
 from web.errors import ApiError
@@ -19,6 +20,14 @@ from web.extension import state
 from web.idempotency import with_idempotency
 from web.read_model.queries import job_view
 from web.security.auth import current_principal
+
+routes = Routes("/api/v1")
+IDEMPOTENCY_HEADER = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "schema": {"type": "string"},
+}
 
 
 def _fetch(job_id: str) -> Job:
@@ -29,6 +38,14 @@ def _view(job: Job) -> dict[str, Any]:
     return job_view(job, url_for("api_v1.get_job", job_id=job.id))
 
 
+@routes.post(
+    "/jobs",
+    "Enqueue a job of a registered task",
+    {201: (JobView, "Created"), 200: (JobView, "A pending job with this job_id already exists")},
+    errors=(*WRITE_ERRORS, 409, 422),
+    body=JobCreate,
+    parameters=(IDEMPOTENCY_HEADER,),
+)
 def create_job() -> Response:
     ext = state()
     return with_idempotency(
@@ -84,66 +101,31 @@ def accepted(job: Job) -> Response:
     return response
 
 
+@routes.get(
+    "/jobs/<job_id>",
+    "A job's state, result, attempts and progress",
+    {200: (JobView, "The job")},
+    errors=(*READ_ERRORS, 404),
+)
 def get_job(job_id: str) -> Response:
     return jsonify(_view(_fetch(job_id)))
 
 
+@routes.delete(
+    "/jobs/<job_id>",
+    "Cancel a pending job or stop a running one",
+    {200: (JobView, "Canceled")},
+    errors=(401, 403, 404, 409, 503),
+)
 def cancel_job(job_id: str) -> Response:
     return jsonify(_view(cancel(state().connection, _fetch(job_id))))
 
 
+@routes.post(
+    "/jobs/<job_id>/requeue",
+    "Put a failed, stopped or canceled job back on its queue",
+    {200: (JobView, "Requeued")},
+    errors=(401, 403, 404, 409, 503),
+)
 def requeue_job(job_id: str) -> Response:
     return jsonify(_view(requeue(state().connection, _fetch(job_id))))
-
-
-def register(bp: Blueprint) -> None:
-    bp.add_url_rule("/jobs", "create_job", create_job, methods=["POST"])
-    bp.add_url_rule("/jobs/<job_id>", "get_job", get_job, methods=["GET"])
-    bp.add_url_rule("/jobs/<job_id>", "cancel_job", cancel_job, methods=["DELETE"])
-    bp.add_url_rule("/jobs/<job_id>/requeue", "requeue_job", requeue_job, methods=["POST"])
-
-
-OPENAPI_MODELS = (JobCreate, JobView)
-IDEMPOTENCY_HEADER = {
-    "name": "Idempotency-Key",
-    "in": "header",
-    "required": False,
-    "schema": {"type": "string"},
-}
-
-
-def openapi_paths() -> dict[str, Any]:
-    job = [path_param("job_id")]
-    return {
-        "/api/v1/jobs": {
-            "post": operation(
-                "Enqueue a job of a registered task",
-                {
-                    "201": json_response(ref(JobView), "Created"),
-                    "200": json_response(ref(JobView), "A pending job with this job_id already exists"),
-                    **errors(*WRITE_ERRORS, 409, 422),
-                },
-                JobCreate,
-                parameters=[IDEMPOTENCY_HEADER],
-            )
-        },
-        "/api/v1/jobs/{job_id}": {
-            "get": operation(
-                "A job's state, result, attempts and progress",
-                {"200": json_response(ref(JobView), "The job"), **errors(*READ_ERRORS, 404)},
-                parameters=job,
-            ),
-            "delete": operation(
-                "Cancel a pending job or stop a running one",
-                {"200": json_response(ref(JobView), "Canceled"), **errors(401, 403, 404, 409, 503)},
-                parameters=job,
-            ),
-        },
-        "/api/v1/jobs/{job_id}/requeue": {
-            "post": operation(
-                "Put a failed, stopped or canceled job back on its queue",
-                {"200": json_response(ref(JobView), "Requeued"), **errors(401, 403, 404, 409, 503)},
-                parameters=job,
-            )
-        },
-    }

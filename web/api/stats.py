@@ -6,15 +6,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from flask import Blueprint, Response, jsonify
+from flask import Response, jsonify
 from pydantic import BaseModel
 
-from web.api.openapi import errors, json_response, list_of, operation
+from web.api.routes import ListOf, Routes
 from web.extension import state
 from web.read_model.queries import queue_counts
 from web.security.auth import require_admin
+
+routes = Routes("/api/v1")
 
 
 class QueueStats(BaseModel):
@@ -28,6 +28,12 @@ class QueueStats(BaseModel):
     failed: int
 
 
+@routes.get(
+    "/queues/stats",
+    "Waiting, active, completed and failed jobs per queue (admin)",
+    {200: (ListOf(QueueStats), "Queue statistics")},
+    errors=(401, 403, 503),
+)
 @require_admin
 def queue_stats() -> Response:
     ext = state()
@@ -44,21 +50,3 @@ def queue_stats() -> Response:
             }
         )
     return jsonify({"items": items})
-
-
-def register(bp: Blueprint) -> None:
-    bp.add_url_rule("/queues/stats", "queue_stats", queue_stats, methods=["GET"])
-
-
-OPENAPI_MODELS = (QueueStats,)
-
-
-def openapi_paths() -> dict[str, Any]:
-    return {
-        "/api/v1/queues/stats": {
-            "get": operation(
-                "Waiting, active, completed and failed jobs per queue (admin)",
-                {"200": json_response(list_of(QueueStats), "Queue statistics"), **errors(401, 403, 503)},
-            )
-        }
-    }

@@ -4,18 +4,27 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from typing import Any
 
-from flask import Blueprint, Response, jsonify
+from flask import Response, jsonify
 
 from web.api.body import parse_body
-from web.api.openapi import WRITE_ERRORS, errors, json_response, list_of, operation, path_param, ref
+from web.api.openapi import WRITE_ERRORS
+from web.api.routes import ListOf, Routes
 from web.api.schemas import TokenCreate, TokenCreated, TokenView
 from web.errors import ApiError
 from web.extension import state
 from web.security.auth import require_admin
 
+routes = Routes("/api/v1")
 
+
+@routes.post(
+    "/tokens",
+    "Create an API token (admin); the secret is in this response only",
+    {201: (TokenCreated, "Created")},
+    errors=WRITE_ERRORS,
+    body=TokenCreate,
+)
 @require_admin
 def create_token() -> Response:
     body = parse_body(TokenCreate)
@@ -28,11 +37,15 @@ def create_token() -> Response:
     return response
 
 
+@routes.get("/tokens", "API tokens (admin)", {200: (ListOf(TokenView), "Tokens")}, errors=(401, 403, 503))
 @require_admin
 def list_tokens() -> Response:
     return jsonify({"items": [record.public() for record in state().tokens.all()]})
 
 
+@routes.delete(
+    "/tokens/<token_id>", "Revoke a token (admin)", {200: (TokenView, "Revoked")}, errors=(401, 403, 404, 503)
+)
 @require_admin
 def revoke_token(token_id: str) -> Response:
     record = (
@@ -43,35 +56,3 @@ def revoke_token(token_id: str) -> Response:
     if record is None:
         raise ApiError(404, "token_not_found", f"no token {token_id!r}")
     return jsonify(record.public())
-
-
-def register(bp: Blueprint) -> None:
-    bp.add_url_rule("/tokens", "create_token", create_token, methods=["POST"])
-    bp.add_url_rule("/tokens", "list_tokens", list_tokens, methods=["GET"])
-    bp.add_url_rule("/tokens/<token_id>", "revoke_token", revoke_token, methods=["DELETE"])
-
-
-OPENAPI_MODELS = (TokenCreate, TokenView, TokenCreated)
-
-
-def openapi_paths() -> dict[str, Any]:
-    return {
-        "/api/v1/tokens": {
-            "get": operation(
-                "API tokens (admin)",
-                {"200": json_response(list_of(TokenView), "Tokens"), **errors(401, 403, 503)},
-            ),
-            "post": operation(
-                "Create an API token (admin); the secret is in this response only",
-                {"201": json_response(ref(TokenCreated), "Created"), **errors(*WRITE_ERRORS)},
-                TokenCreate,
-            ),
-        },
-        "/api/v1/tokens/{token_id}": {
-            "delete": operation(
-                "Revoke a token (admin)",
-                {"200": json_response(ref(TokenView), "Revoked"), **errors(401, 403, 404, 503)},
-                parameters=[path_param("token_id")],
-            )
-        },
-    }
