@@ -29,6 +29,8 @@ from rq import Queue
 from rq.job import Job
 from rq.registry import ScheduledJobRegistry
 
+from jobs.worker.rq_compat import queue_options
+
 WHOLE_SECOND_NUDGE = 0.0005  # seconds added to a due time that falls exactly on a whole second
 
 
@@ -76,9 +78,8 @@ class PreciseQueue(Queue):
             connection=queue.connection,
             serializer=queue.serializer,
             job_class=queue.job_class,
-            default_timeout=queue._default_timeout,
-            is_async=queue._is_async,
             death_penalty_class=queue.death_penalty_class,
+            **queue_options(queue),
         )
 
 

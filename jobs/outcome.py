@@ -17,9 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from rq.executions import Execution
 from rq.job import Job
-from rq.queue import Queue
 
 ERROR_CHARS = 500  # longest handler error text carried into the exception
 
@@ -47,11 +45,12 @@ def raise_if_failed(result: Any) -> Any:
 class ReportedFailureMixin:
     """Worker mixin: a registered task's ``{"success": False}`` result fails the attempt.
 
-    RQ's ``perform_job`` runs ``_finalize_success`` inside its ``try``, so raising here takes RQ's own
-    failure path (exception handlers, ``Retry``, FailedJobRegistry) exactly as if the handler had raised.
+    It overrides :meth:`jobs.worker.rq_compat.WorkerInternals.check_return_value`, which RQ's
+    ``perform_job`` reaches inside its ``try``, so raising here takes RQ's own failure path (exception
+    handlers, ``Retry``, FailedJobRegistry) exactly as if the handler had raised.
     """
 
-    def _finalize_success(self, job: Job, queue: Queue, execution: Execution, return_value: Any) -> None:
+    def check_return_value(self, job: Job, return_value: Any) -> None:
         if job.meta.get("task"):
             raise_if_failed(return_value)
-        super()._finalize_success(job, queue, execution, return_value)  # type: ignore[misc]
+        super().check_return_value(job, return_value)  # type: ignore[misc]

@@ -4,7 +4,8 @@
 job-running child lives for many jobs), ``horse`` and ``horse_state`` (that child, and what it tells its
 parent), ``round_trips`` (two or three Redis round trips per job), ``recovery`` (abandoned jobs found in
 seconds), ``admission`` (which functions a worker runs), ``error_summary`` (what is recorded about a failed
-attempt), ``rq_compat`` (every RQ internal the worker relies on, with its contract).
+attempt), ``rq_compat`` (every RQ internal the worker relies on) and ``rq_contract`` (its contract, checked
+against the installed RQ).
 
 ``jobs.worker.Worker`` is the class for RQ's CLI: ``rq worker -w jobs.worker.Worker``.
 """

@@ -33,7 +33,6 @@ import time
 from typing import Any
 
 from rq import Queue, Worker
-from rq.executions import Execution
 from rq.job import Job
 
 from jobs import metrics
@@ -103,7 +102,7 @@ class PreforkHorse(LeanRoundTripsMixin, RecoveryMixin, Worker):
         signal.signal(signal.SIGTERM, signal.SIG_IGN)  # Heroku signals every process: the worker decides
         signal.signal(signal.SIGUSR1, self._horse_stop)
         random.seed()
-        self._is_horse = True
+        self.become_horse()
         self.log = logging.getLogger("rq.worker")
         self.pubsub_thread = None
         if self.memory_limit_mb:
@@ -123,7 +122,7 @@ class PreforkHorse(LeanRoundTripsMixin, RecoveryMixin, Worker):
 
     def _job_loop(self, burst: bool, max_jobs: int | None, done: int) -> int:
         idle_since = time.monotonic()
-        while not self._stop_requested and os.getppid() == self._parent_pid:
+        while not self.stop_requested and os.getppid() == self._parent_pid:
             if self._prefetched is None:  # prefetching pauses while a suspension check is due
                 try:
                     self.check_for_suspension(burst)
@@ -165,7 +164,7 @@ class PreforkHorse(LeanRoundTripsMixin, RecoveryMixin, Worker):
     def prefetch_wanted(self) -> bool:
         """Only a horse that will run another job prefetches it (not one about to stop or be replaced)."""
         return (
-            self._is_horse
+            self.is_horse
             and super().prefetch_wanted()
             and os.getppid() == self._parent_pid
             and (self._until_exit is None or self._until_exit > 1)
@@ -187,15 +186,15 @@ class PreforkHorse(LeanRoundTripsMixin, RecoveryMixin, Worker):
         self._slot.start(done, Running(job.id, execution.id, time.time(), float(timeout)))
         return bool(self.perform_job(job, queue, execution))
 
-    def _finalize_success(self, job: Job, queue: Queue, execution: Execution, return_value: Any) -> None:
+    def check_return_value(self, job: Job, return_value: Any) -> None:
         """Fail a job whose return value cannot be stored (RQ would store a placeholder and call it
         finished): the caller asked for a result, and a clear failure says why there is none."""
+        super().check_return_value(job, return_value)
         try:
             self.serializer.dumps(return_value)
         except Exception as error:
             name = type(return_value).__name__
             raise UnstorableResult(f"the job returned {name}, which cannot be stored: {error}") from None
-        super()._finalize_success(job, queue, execution, return_value)
 
     def _horse_stop(self, signum: int, frame: Any) -> None:
-        self._stop_requested = True
+        self.stop_requested = True

@@ -38,6 +38,7 @@ from jobs.worker.admission import AdmissionMixin, FunctionPolicy
 from jobs.worker.error_summary import EXCEPTION_HANDLERS
 from jobs.worker.prefork import PreforkWorker, prefork_options
 from jobs.worker.round_trips import REDIS_DOWN
+from jobs.worker.rq_compat import WorkerInternals, pool_connection_args
 
 log = logging.getLogger("taskyard.worker")
 
@@ -84,7 +85,9 @@ class TaskyardMixin(AdmissionMixin):
         return ok
 
 
-class TaskyardSimpleWorker(TaskyardMixin, ReportedFailureMixin, PreciseRetryMixin, SimpleWorker):
+class TaskyardSimpleWorker(
+    TaskyardMixin, ReportedFailureMixin, PreciseRetryMixin, WorkerInternals, SimpleWorker
+):
     """RQ's in-process worker with Taskyard's checks and hooks (tests, debugging with breakpoints)."""
 
 
@@ -160,7 +163,7 @@ class TaskyardWorkerPool(WorkerPool):
     ) -> BaseProcess:
         return get_context("fork").Process(
             target=_run_worker,
-            args=(name, self._queue_names, self._connection_class, self._pool_class, self._pool_kwargs),
+            args=(name, *pool_connection_args(self)),
             kwargs={
                 "worker_class": self.worker_class,
                 "task_modules": self.task_modules,

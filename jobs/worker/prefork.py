@@ -42,7 +42,7 @@ from jobs.settings import Settings
 from jobs.worker.horse import PreforkHorse
 from jobs.worker.horse_state import EXIT_DONE, Running, describe_exit
 from jobs.worker.round_trips import REDIS_DOWN
-from jobs.worker.rq_compat import DequeueStrategy, WorkerStatus
+from jobs.worker.rq_compat import DequeueStrategy, WorkerStatus, job_id_of_execution
 
 log = logging.getLogger("taskyard.worker")
 
@@ -79,17 +79,18 @@ class PreforkWorker(PreforkHorse):
         Takes RQ's ``work`` arguments; ``max_jobs``, ``max_idle_time`` (checked every couple of seconds)
         and ``dequeue_strategy`` are honoured, and ``with_scheduler`` is ignored: the scheduler process
         moves delayed jobs."""
-        self._dequeue_strategy = kwargs.get("dequeue_strategy") or DequeueStrategy.DEFAULT
-        if self._dequeue_strategy not in tuple(DequeueStrategy):
-            raise ValueError(f"unknown dequeue strategy {self._dequeue_strategy!r}")
+        strategy = kwargs.get("dequeue_strategy") or DequeueStrategy.DEFAULT
+        if strategy not in tuple(DequeueStrategy):
+            raise ValueError(f"unknown dequeue strategy {strategy!r}")
+        self.set_dequeue_strategy(strategy)
         self._bootstrap(logging_level or "INFO")
-        self._install_signal_handlers()
+        self.install_signal_handlers()
         max_jobs = kwargs.get("max_jobs")
         self.max_idle_time = kwargs.get("max_idle_time")
         try:
             while True:
-                if not self._horse_pid:
-                    if self._stop_requested:
+                if not self.horse_pid:
+                    if self.stop_requested:
                         break
                     self._start_horse(burst, max_jobs)
                 status = self._supervise()
@@ -117,7 +118,7 @@ class PreforkWorker(PreforkHorse):
 
     def _cold_stop(self) -> None:
         """Kill a horse still running (a second SIGTERM, an error) and hand its job back."""
-        if not self._horse_pid:
+        if not self.horse_pid:
             return
         _, running = self._slot.read()
         self.kill_horse()
@@ -140,7 +141,7 @@ class PreforkWorker(PreforkHorse):
             os._exit(code)
         os.close(write_end)
         self._death_fd = read_end
-        self._horse_pid = pid
+        self.set_horse_pid(pid)
         self._kill_reason = None
         self.procline(f"Supervising horse {pid}")
 
@@ -165,7 +166,9 @@ class PreforkWorker(PreforkHorse):
                 self._judge(running, status or 0)
                 self._judged += 1
                 self._slot.finish(self._slot.read()[0])
-                self._state = ""  # the horse wrote "busy": the worker is idle until the next horse works
+                self.cached_state = (
+                    ""  # the horse wrote "busy": the worker is idle until the next horse works
+                )
                 self.set_state(WorkerStatus.IDLE)
             return status
         _, running = self._slot.read()
@@ -196,13 +199,10 @@ class PreforkWorker(PreforkHorse):
             return running.job_id
         if running.execution_id in self._long_ids:
             return self._long_ids[running.execution_id]
-        suffix = ":" + running.execution_id
-        for member in self.connection.smembers(self.executions_key):
-            key = member.decode()
-            if key.endswith(suffix):
-                self._long_ids = {running.execution_id: key[: -len(suffix)]}
-                return self._long_ids[running.execution_id]
-        return None
+        job_id = job_id_of_execution(self.connection.smembers(self.executions_key), running.execution_id)
+        if job_id is not None:
+            self._long_ids = {running.execution_id: job_id}
+        return job_id
 
     def _beat(self, running: Running) -> None:
         """Heartbeat a long job's execution, as RQ's worker does while its horse works."""
@@ -251,8 +251,8 @@ class PreforkWorker(PreforkHorse):
                 pipe.execute()
             log.warning("job %s handed back to %s: the worker is shutting down", job.id, queue.name)
             return
-        if self._stopped_job_id == job.id:
-            self._handle_stopped_job(job, queue, execution)
+        if self.stopped_job_id == job.id:
+            self.handle_stopped_job(job, queue, execution)
             hooks.emit(JobEvent("stopped", job, task, queue.name, duration))
             return
         reason = self._kill_reason or (
@@ -261,7 +261,7 @@ class PreforkWorker(PreforkHorse):
         log.warning("job %s failed: %s", job.id, reason)
         job.ended_at = now()
         error = HorseLost(reason)
-        for handler in self._exc_handlers:
+        for handler in self.rq_exception_handlers:
             try:
                 if not handler(job, HorseLost, error, None):
                     break
@@ -275,48 +275,48 @@ class PreforkWorker(PreforkHorse):
 
     def request_stop(self, signum: int, frame: Any) -> None:
         """Warm shutdown: the horse finishes its job (within ``shutdown_grace``) and takes no other."""
-        self._shutdown_requested_date = now()
-        self._stop_requested = True
+        self.note_shutdown_requested()
+        self.stop_requested = True
         self._stop_deadline = time.monotonic() + self.shutdown_grace
         signal.signal(signal.SIGINT, self.request_force_stop)
         signal.signal(signal.SIGTERM, self.request_force_stop)
-        if self._horse_pid:
+        if self.horse_pid:
             with contextlib.suppress(ProcessLookupError):
-                os.kill(self._horse_pid, signal.SIGUSR1)
+                os.kill(self.horse_pid, signal.SIGUSR1)
 
     def request_stop_execution(self, execution_id: str) -> None:
         _, running = self._slot.read()
         if running is None or running.execution_id != execution_id:
             log.warning("not running execution %s, stop command ignored", execution_id)
             return
-        self._stopped_job_id = self.job_id_of(running)
+        self.stopped_job_id = self.job_id_of(running)
         self.kill_horse()
 
     def kill_horse(self, sig: signal.Signals = signal.SIGKILL) -> None:
-        if not self._horse_pid:
+        if not self.horse_pid:
             return
         try:
-            os.killpg(self._horse_pid, sig)  # the horse leads its own group, with any children of its job
+            os.killpg(self.horse_pid, sig)  # the horse leads its own group, with any children of its job
         except OSError as error:
             if error.errno not in (errno.ESRCH, errno.EPERM):
                 raise
             with contextlib.suppress(ProcessLookupError):
-                os.kill(self._horse_pid, sig)
+                os.kill(self.horse_pid, sig)
 
     def wait_for_horse(self) -> tuple[int | None, int | None, Any]:
-        pid = self._horse_pid
+        pid = self.horse_pid
         return pid, self._reap(block=True), None
 
     def _reap(self, block: bool) -> int | None:
-        if not self._horse_pid:
+        if not self.horse_pid:
             return None
         try:
-            pid, status = os.waitpid(self._horse_pid, 0 if block else os.WNOHANG)
+            pid, status = os.waitpid(self.horse_pid, 0 if block else os.WNOHANG)
         except ChildProcessError:
-            pid, status = self._horse_pid, 0
+            pid, status = self.horse_pid, 0
         if pid == 0:
             return None
-        self._horse_pid = 0
+        self.set_horse_pid(0)
         if self._death_fd >= 0:
             os.close(self._death_fd)
             self._death_fd = -1

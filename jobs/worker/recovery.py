@@ -21,12 +21,12 @@ from rq.registry import StartedJobRegistry
 from rq.utils import now
 
 from jobs.worker.round_trips import REDIS_DOWN, REQUEUE_STUCK
-from jobs.worker.rq_compat import clean_registries, clean_worker_registry
+from jobs.worker.rq_compat import WorkerInternals, clean_registries, clean_worker_registry
 
 log = logging.getLogger("taskyard.worker")
 
 
-class RecoveryMixin:
+class RecoveryMixin(WorkerInternals):
     """Mix into an RQ worker class, before it (see the module docstring)."""
 
     abandon_after = 10  # seconds without a heartbeat after which a started job is abandoned
@@ -34,7 +34,6 @@ class RecoveryMixin:
     connection: Any
     queues: list[Queue]
     name: str
-    _exc_handlers: list[Any]
     last_cleaned_at: Any
 
     def __init__(self, *args: Any, abandon_after: int | None = None, **kwargs: Any) -> None:
@@ -60,7 +59,7 @@ class RecoveryMixin:
         for queue in self.queues:
             if not self.connection.set(queue.registry_cleaning_key, 1, nx=True, ex=int(self.abandon_after)):
                 continue
-            clean_registries(queue, self._exc_handlers)
+            clean_registries(queue, self.rq_exception_handlers)
             clean_worker_registry(queue)
             self._requeue_stuck_pops(queue)
             queue.release_maintenance_lock()

@@ -45,7 +45,16 @@ from rq.job import Job, JobStatus
 from rq.registry import StartedJobRegistry
 from rq.utils import as_text, get_version, now
 
-from jobs.worker.rq_compat import WorkerStatus, handle_success, has_callbacks, mark_finished, release_slot
+from jobs.worker.rq_compat import (
+    INTERMEDIATE_SUFFIX,
+    JOB_STATUS_FIELD,
+    WorkerInternals,
+    WorkerStatus,
+    handle_success,
+    has_callbacks,
+    mark_finished,
+    release_slot,
+)
 
 log = logging.getLogger("taskyard.worker")
 
@@ -59,14 +68,14 @@ REDIS_DOWN = (
 BLOCK_SECONDS = 1  # longest single blocking pop: a stop request is noticed within this
 
 # KEYS: queue keys in priority order. ARGV[1]: the job hash prefix. Returns {queue key, id, hash}.
-POP_AND_READ = """
+POP_AND_READ = f"""
 for _, key in ipairs(KEYS) do
   while true do
-    local id = redis.call('LMOVE', key, key .. ':intermediate', 'LEFT', 'RIGHT')
+    local id = redis.call('LMOVE', key, key .. '{INTERMEDIATE_SUFFIX}', 'LEFT', 'RIGHT')
     if not id then break end
     local data = redis.call('HGETALL', ARGV[1] .. id)
-    if #data > 0 then return {key, id, data} end
-    redis.call('LREM', key .. ':intermediate', 1, id)
+    if #data > 0 then return {{key, id, data}} end
+    redis.call('LREM', key .. '{INTERMEDIATE_SUFFIX}', 1, id)
   end
 end
 return false
@@ -87,7 +96,7 @@ def _popped(reply: Any) -> tuple[str, str, dict[bytes, bytes]] | None:
     return as_text(reply[0]), as_text(reply[1]), dict(zip(flat[::2], flat[1::2], strict=True))
 
 
-class LeanRoundTripsMixin:
+class LeanRoundTripsMixin(WorkerInternals):
     """Mix into an RQ worker class, before it (see the module docstring)."""
 
     quiet_interval = 1.0  # seconds between the worker's own heartbeats and suspension checks
@@ -96,10 +105,6 @@ class LeanRoundTripsMixin:
     connection: Any
     queues: list[Queue]
     name: str
-    _exc_handlers: list[Any]
-    _ordered_queues: list[Queue]
-    _stop_requested: bool
-    _state: str
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -127,7 +132,7 @@ class LeanRoundTripsMixin:
                     prefetched, self._prefetched = self._prefetched, None
                     return self._job_from(*prefetched)
                 popped = self._pop_ready()
-                if popped is not None or timeout is None or self._stop_requested:
+                if popped is not None or timeout is None or self.stop_requested:
                     return popped
                 if not idle:
                     self.set_state(WorkerStatus.IDLE)
@@ -142,7 +147,7 @@ class LeanRoundTripsMixin:
                 log.error("worker %s: Redis unreachable (%s), retrying in %.2fs", self.name, error, pause)
                 time.sleep(pause)
                 pause = min(pause * 2, self.max_connection_wait_time)
-            if self._stop_requested or (deadline is not None and time.monotonic() >= deadline):
+            if self.stop_requested or (deadline is not None and time.monotonic() >= deadline):
                 return None
 
     def before_idle(self) -> None:
@@ -153,7 +158,7 @@ class LeanRoundTripsMixin:
             return self._from_rq(None)
         if self._pop_script is None:
             self._pop_script = self.connection.register_script(POP_AND_READ)
-        keys = [q.key for q in self._ordered_queues]
+        keys = [q.key for q in self.ordered_queues]
         popped = _popped(self._pop_script(keys=keys, args=[Job.redis_job_namespace_prefix]))
         return None if popped is None else self._job_from(*popped)
 
@@ -162,7 +167,7 @@ class LeanRoundTripsMixin:
         the finish. Subclasses add their own reasons to stop (recycling, a dead parent)."""
         return (
             self._pop_script is not None
-            and not self._stop_requested
+            and not self.stop_requested
             and time.monotonic() - self._suspension_checked < self.quiet_interval
         )
 
@@ -172,37 +177,37 @@ class LeanRoundTripsMixin:
             return
         queue_key, job_id, _ = self._prefetched
         self._prefetched = None
-        self.connection.eval(REQUEUE_STUCK, 2, queue_key + ":intermediate", queue_key, job_id)
+        self.connection.eval(REQUEUE_STUCK, 2, queue_key + INTERMEDIATE_SUFFIX, queue_key, job_id)
 
     def _block_for_job(self) -> tuple[Job, Queue] | None:
-        keys = [q.key for q in self._ordered_queues]
+        keys = [q.key for q in self.ordered_queues]
         if len(keys) == 1 and get_version(self.connection) >= (6, 2, 0):
-            job_id = self.connection.blmove(keys[0], keys[0] + ":intermediate", BLOCK_SECONDS)
+            job_id = self.connection.blmove(keys[0], keys[0] + INTERMEDIATE_SUFFIX, BLOCK_SECONDS)
             queue_key = keys[0]
         else:
             popped = self.connection.blpop(keys, BLOCK_SECONDS)
             if popped is None:
                 return None
             queue_key, job_id = as_text(popped[0]), popped[1]
-            self.connection.rpush(queue_key + ":intermediate", job_id)
+            self.connection.rpush(queue_key + INTERMEDIATE_SUFFIX, job_id)
         if job_id is None:
             return None
         raw = self.connection.hgetall(Job.redis_job_namespace_prefix + as_text(job_id))
         if not raw:
-            self.connection.lrem(queue_key + ":intermediate", 1, job_id)
+            self.connection.lrem(queue_key + INTERMEDIATE_SUFFIX, 1, job_id)
             return None
         return self._job_from(queue_key, as_text(job_id), raw)
 
     def _from_rq(self, timeout: int | None) -> tuple[Job, Queue] | None:
         return self.queue_class.dequeue_any(  # type: ignore[attr-defined]
-            self._ordered_queues,
+            self.ordered_queues,
             timeout,
             connection=self.connection,
             job_class=self.job_class,  # type: ignore[attr-defined]
         )
 
     def _job_from(self, queue_key: str, job_id: str, raw: dict[bytes, bytes]) -> tuple[Job, Queue]:
-        queue = next(q for q in self._ordered_queues if q.key == queue_key)
+        queue = next(q for q in self.ordered_queues if q.key == queue_key)
         job = self.job_class(job_id, connection=self.connection, serializer=self.serializer)  # type: ignore[attr-defined]
         job.restore(raw)
         self.reorder_queues(reference_queue=queue)  # type: ignore[attr-defined]
@@ -246,7 +251,7 @@ class LeanRoundTripsMixin:
         assert job.started_at and job.ended_at
         prefetch = self.prefetch_wanted()
         with self.connection.pipeline() as pipe:
-            pipe.hget(job.key, "status")  # read before this transaction overwrites it
+            pipe.hget(job.key, JOB_STATUS_FIELD)  # read before this transaction overwrites it
             pipe.smembers(job.dependents_key)
             self.increment_successful_job_count(pipeline=pipe)  # type: ignore[attr-defined]
             self.increment_total_working_time(job.ended_at - job.started_at, pipe)  # type: ignore[attr-defined]
@@ -255,7 +260,7 @@ class LeanRoundTripsMixin:
             mark_finished(job)
             self.cleanup_execution(job, pipeline=pipe, execution=execution)  # type: ignore[attr-defined]
             if prefetch:
-                keys = [q.key for q in self._ordered_queues]
+                keys = [q.key for q in self.ordered_queues]
                 pipe.evalsha(self._pop_script.sha, len(keys), *keys, Job.redis_job_namespace_prefix)
             replies = pipe.execute(raise_on_error=False)
         for reply in replies[: len(replies) - prefetch]:
@@ -286,7 +291,7 @@ class LeanRoundTripsMixin:
         self._quiet_until = time.monotonic() + self.quiet_interval
 
     def set_state(self, state: str, pipeline: Any = None) -> None:
-        if pipeline is None and state == self._state:
+        if pipeline is None and state == self.cached_state:
             return
         super().set_state(state, pipeline=pipeline)  # type: ignore[misc]
 

@@ -1,168 +1,157 @@
-"""Every RQ internal the worker relies on, in one place, with the contract a test checks.
+"""Every RQ internal the worker relies on, in one place; :mod:`jobs.worker.rq_contract` checks each.
 
-The worker (:mod:`jobs.worker.round_trips`, :mod:`jobs.worker.horse`, :mod:`jobs.worker.prefork`, :mod:`jobs.worker.recovery`,
-:mod:`jobs.worker`, :mod:`jobs.worker.admission`) extends RQ's ``Worker`` by overriding its methods and
-reading a few of its private attributes, and reads private fields of RQ's ``Job``. None of that is
-RQ's public API, so ``rq`` is pinned to one minor version (``pyproject.toml``) and this module holds:
+The worker (:mod:`jobs.worker.round_trips`, :mod:`jobs.worker.horse`, :mod:`jobs.worker.prefork`,
+:mod:`jobs.worker.recovery`, :mod:`jobs.worker.pool`, :mod:`jobs.worker.admission`, :mod:`jobs.outcome`,
+:mod:`jobs.delayed`) extends RQ's ``Worker`` by overriding its methods, and needs some of RQ's private
+state: a worker's, a job's, a queue's, a pool's, and the key names RQ's Lua and registries use. None of
+that is RQ's public API, so ``rq`` is pinned to one minor version (``pyproject.toml``) and this module
+is the only place that touches it:
 
 * the non-public imports (``from jobs.worker.rq_compat import ...`` rather than from RQ's submodules);
-* accessors for the private fields of a ``Job`` (nothing else in the worker touches ``job._...``);
-* :data:`CONTRACT`: each RQ method we override or call with the parameters we rely on, and each
-  private attribute our mixins read or write on a worker. :func:`contract_problems` compares it with
-  the installed RQ; ``tests/unit/test_rq_compat.py`` fails naming the method or attribute that moved.
+* :class:`WorkerInternals`, mixed into every worker class before RQ's: a worker's private attributes
+  and methods as named properties and methods (nothing else in the worker reads ``self._...`` of RQ);
+* accessors for the private fields of a ``Job``, a ``Queue`` and a ``WorkerPool``;
+* the key names and hash fields of RQ's that our Lua and transactions write (:data:`INTERMEDIATE_SUFFIX`,
+  :data:`JOB_STATUS_FIELD`, :func:`job_id_of_execution`).
 
-Upgrading RQ: raise the pin, run that test, adapt the methods it names, then the worker suites.
+``tests/unit/test_rq_compat.py`` runs :func:`jobs.worker.rq_contract.contract_problems` against the
+installed RQ and fails naming each method, attribute or key that moved. Upgrading RQ: raise the pin, run
+that test, adapt what it names here, then run the worker suites.
 """
 
 from __future__ import annotations
 
-import inspect
+from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from rq.exceptions import DeserializationError, StopRequested
+from rq.executions import Execution
 from rq.job import Job, JobStatus
 from rq.queue import Queue
 from rq.rate_limit import release_slot
 from rq.registry import clean_registries
-from rq.worker import Worker
+from rq.utils import now
 from rq.worker.base import DequeueStrategy, WorkerStatus
 from rq.worker_pool import WorkerPool
 from rq.worker_registration import clean_worker_registry
 
 __all__ = [
-    "CONTRACT",
+    "INTERMEDIATE_SUFFIX",
+    "JOB_STATUS_FIELD",
     "DequeueStrategy",
     "DeserializationError",
     "StopRequested",
+    "WorkerInternals",
     "WorkerStatus",
     "callback_names",
     "clean_registries",
     "clean_worker_registry",
-    "contract_problems",
     "handle_success",
     "has_callbacks",
+    "job_id_of_execution",
     "mark_finished",
+    "pool_connection_args",
+    "queue_options",
     "release_slot",
     "resolve_function_as",
 ]
 
-# (class, method) -> the parameters (after self) we pass or receive, in order.
-CONTRACT: dict[tuple[type, str], tuple[str, ...]] = {
-    (Worker, "work"): (
-        "burst",
-        "logging_level",
-        "date_format",
-        "log_format",
-        "max_jobs",
-        "max_idle_time",
-        "with_scheduler",
-        "dequeue_strategy",
-    ),
-    (Worker, "bootstrap"): ("logging_level", "date_format", "log_format"),
-    (Worker, "dequeue_job_and_maintain_ttl"): ("timeout", "max_idle_time"),
-    (Worker, "prepare_job_execution"): ("job", "remove_from_intermediate_queue"),
-    (Worker, "perform_job"): ("job", "queue", "execution"),
-    (Worker, "_finalize_success"): ("job", "queue", "execution", "return_value"),
-    (Worker, "handle_execution_ended"): ("job", "queue", "heartbeat_ttl"),
-    (Worker, "handle_job_success"): ("job", "queue", "started_job_registry", "execution"),
-    (Worker, "handle_job_failure"): ("job", "queue", "started_job_registry", "exc_string", "execution"),
-    (Worker, "_handle_stopped_job"): ("job", "queue", "execution"),
-    (Worker, "heartbeat"): ("timeout", "pipeline"),
-    (Worker, "maintain_heartbeats"): ("job", "execution"),
-    (Worker, "get_heartbeat_ttl"): ("job", "working_time"),
-    (Worker, "set_state"): ("state", "pipeline"),
-    (Worker, "check_for_suspension"): ("burst",),
-    (Worker, "run_maintenance_tasks"): (),
-    (Worker, "clean_registries"): (),
-    (Worker, "cleanup_execution"): ("job", "pipeline", "execution"),
-    (Worker, "reorder_queues"): ("reference_queue",),
-    (Worker, "increment_successful_job_count"): ("pipeline",),
-    (Worker, "increment_total_working_time"): ("job_execution_time", "pipeline"),
-    (Worker, "request_stop"): ("signum", "frame"),
-    (Worker, "request_force_stop"): ("signum", "frame"),
-    (Worker, "request_stop_execution"): ("execution_id",),
-    (Worker, "kill_horse"): ("sig",),
-    (Worker, "wait_for_horse"): (),
-    (Worker, "_install_signal_handlers"): (),
-    (Worker, "procline"): ("message",),
-    (Worker, "teardown"): (),
-    (WorkerPool, "get_worker_process"): ("name", "burst", "_sleep", "logging_level"),
-    (Job, "_handle_success"): (
-        "result_ttl",
-        "pipeline",
-        "worker_name",
-        "execution_id",
-        "execution_started_at",
-        "execution_ended_at",
-    ),
-    (Job, "cleanup"): ("ttl", "pipeline", "remove_from_queue"),
-    (Job, "prepare_for_execution"): ("worker_name", "pipeline"),
-    (Job, "restore"): ("raw_data",),
-    (Queue, "push_job_id"): ("job_id", "pipeline", "at_front"),
-    (Queue, "enqueue_dependents"): ("job", "exclude_job_id", "refresh_job_status"),
-    (Queue, "release_maintenance_lock"): (),
-}
-
-# Private attributes our mixins read or write on a Worker instance, and on a WorkerPool instance.
-WORKER_ATTRIBUTES = (
-    "_ordered_queues",
-    "_stop_requested",
-    "_state",
-    "_exc_handlers",
-    "_stopped_job_id",
-    "_is_horse",
-    "_shutdown_requested_date",
-    "_dequeue_strategy",
+INTERMEDIATE_SUFFIX = (
+    ":intermediate"  # a queue's intermediate list: its key plus this (RQ's IntermediateQueue)
 )
-POOL_ATTRIBUTES = ("_queue_names", "_connection_class", "_pool_class", "_pool_kwargs")
-# Private attributes of a Queue read by the worker's retry path (jobs/delayed.py, PreciseQueue.like).
-QUEUE_ATTRIBUTES = ("_default_timeout", "_is_async")
-# Private fields of a Job read through the accessors below.
-JOB_ATTRIBUTES = (
-    "_func_name",
-    "_status",
-    "_success_callback_name",
-    "_failure_callback_name",
-    "_stopped_callback_name",
-)
+JOB_STATUS_FIELD = "status"  # the field of RQ's job hash that holds the job's status
 
 
-def _parameters(cls: type, name: str) -> tuple[str, ...] | None:
-    member = inspect.getattr_static(cls, name, None)
-    if member is None:
-        return None
-    function = member.__func__ if isinstance(member, (classmethod, staticmethod)) else member
-    names = tuple(inspect.signature(function).parameters)
-    return names[1:] if names and names[0] in ("self", "cls") else names
+class WorkerInternals:
+    """RQ's private worker state and methods under names of ours; mix in before RQ's ``Worker``.
+
+    Each property or method here is one private name of RQ's ``BaseWorker``; the contract lists them
+    (``WORKER_ATTRIBUTES``, ``WORKER_INTERNAL_METHODS``), and checks that RQ defines none of our names
+    itself (a public name of RQ's would be shadowed)."""
+
+    _ordered_queues: list[Queue]
+    _stop_requested: bool
+    _state: str
+    _exc_handlers: list[Any]
+    _stopped_job_id: str | None
+    _is_horse: bool
+    _horse_pid: int
+    _shutdown_requested_date: datetime | None
+    _dequeue_strategy: DequeueStrategy | None
+
+    @property
+    def ordered_queues(self) -> list[Queue]:
+        """The queues in the order the next pop tries them (RQ reorders them per dequeue strategy)."""
+        return self._ordered_queues
+
+    @property
+    def stop_requested(self) -> bool:
+        """Whether the worker is to stop taking jobs (RQ's loop checks it between jobs)."""
+        return self._stop_requested
+
+    @stop_requested.setter
+    def stop_requested(self, value: bool) -> None:
+        self._stop_requested = value
+
+    @property
+    def cached_state(self) -> str:
+        """The state this object last wrote to Redis (``set_state``); ``""`` forces the next write."""
+        return self._state
+
+    @cached_state.setter
+    def cached_state(self, value: str) -> None:
+        self._state = value
+
+    @property
+    def rq_exception_handlers(self) -> list[Any]:
+        """The exception handlers RQ calls for a failed job, in order (a falsy return stops the chain)."""
+        return self._exc_handlers
+
+    @property
+    def stopped_job_id(self) -> str | None:
+        """The job a ``send_stop_job_command`` asked to stop, if any (RQ then marks it stopped)."""
+        return self._stopped_job_id
+
+    @stopped_job_id.setter
+    def stopped_job_id(self, value: str | None) -> None:
+        self._stopped_job_id = value
+
+    def become_horse(self) -> None:
+        """Mark this process as a work horse (RQ's ``is_horse``; a horse does not run the scheduler)."""
+        self._is_horse = True
+
+    def set_horse_pid(self, pid: int) -> None:
+        """Record the horse's pid (RQ's ``horse_pid``, read by ``kill_horse`` and the stop commands); 0: none."""
+        self._horse_pid = pid
+
+    def note_shutdown_requested(self) -> None:
+        """Remember when a warm shutdown was asked for (RQ's ``set_shutdown_requested_date`` writes it)."""
+        self._shutdown_requested_date = now()
+
+    def set_dequeue_strategy(self, strategy: DequeueStrategy) -> None:
+        """The order the queues are tried in (``work(dequeue_strategy=...)``), read by ``reorder_queues``."""
+        self._dequeue_strategy = strategy
+
+    def install_signal_handlers(self) -> None:
+        """RQ's SIGINT/SIGTERM handlers: ``request_stop``, then ``request_force_stop``."""
+        self._install_signal_handlers()  # type: ignore[attr-defined]
+
+    def handle_stopped_job(self, job: Job, queue: Queue, execution: Execution) -> None:
+        """RQ's bookkeeping for a job stopped by command: status STOPPED, stopped callback, registries."""
+        self._handle_stopped_job(job, queue, execution)  # type: ignore[attr-defined]
+
+    def check_return_value(self, job: Job, return_value: Any) -> None:
+        """Raise to fail an attempt that returned ``return_value``, inside RQ's own failure path.
+        Subclasses and mixins override it and call ``super()``; this one accepts every value."""
+
+    def _finalize_success(self, job: Job, queue: Queue, execution: Execution, return_value: Any) -> None:
+        """RQ's ``perform_job`` calls this inside its ``try``: an exception here fails the attempt."""
+        self.check_return_value(job, return_value)
+        super()._finalize_success(job, queue, execution, return_value)  # type: ignore[misc]
 
 
-def contract_problems(
-    worker: Worker, pool: WorkerPool | None = None, job: Job | None = None, queue: Queue | None = None
-) -> list[str]:
-    """What in the installed RQ differs from :data:`CONTRACT` (empty when all holds), one line each,
-    naming the method or attribute. ``worker``/``pool``/``job``/``queue`` are instances to check
-    attributes on."""
-    problems = []
-    for (cls, name), expected in CONTRACT.items():
-        found = _parameters(cls, name)
-        if found is None:
-            problems.append(f"{cls.__module__}.{cls.__name__}.{name} is gone")
-        elif found[: len(expected)] != expected:
-            problems.append(f"{cls.__name__}.{name} takes {found}, the worker relies on {expected}")
-    owners = (
-        (worker, WORKER_ATTRIBUTES),
-        (pool, POOL_ATTRIBUTES),
-        (job, JOB_ATTRIBUTES),
-        (queue, QUEUE_ATTRIBUTES),
-    )
-    for owner, names in owners:
-        if owner is None:
-            continue
-        problems += [f"{type(owner).__name__} has no attribute {n}" for n in names if not hasattr(owner, n)]
-    return problems
-
-
-# --- Job internals ---------------------------------------------------------------------------------
+# --- Job, queue and pool internals -----------------------------------------------------------------
 def callback_names(job: Job) -> list[str]:
     """The import paths of the job's success, failure and stopped callbacks (those it has)."""
     names = (job._success_callback_name, job._failure_callback_name, job._stopped_callback_name)
@@ -196,3 +185,25 @@ def handle_success(job: Job, result_ttl: int, pipeline: Any, worker_name: str, e
         execution_started_at=execution.created_at,
         execution_ended_at=job.ended_at,
     )
+
+
+def queue_options(queue: Queue) -> dict[str, Any]:
+    """The constructor options of ``queue`` that RQ keeps private (to build the same queue again)."""
+    return {"default_timeout": queue._default_timeout, "is_async": queue._is_async}
+
+
+def pool_connection_args(pool: WorkerPool) -> tuple[list[str], Any, Any, dict[str, Any]]:
+    """What RQ's ``WorkerPool`` hands each worker process: queue names, connection class, connection
+    pool class and its kwargs (RQ's ``run_worker`` arguments)."""
+    return list(pool._queue_names), pool._connection_class, pool._pool_class, pool._pool_kwargs
+
+
+def job_id_of_execution(members: Iterable[bytes | str], execution_id: str) -> str | None:
+    """The job id of ``execution_id`` among a worker's executions set (RQ stores ``<job id>:<execution
+    id>``, ``Execution.composite_key``; a job id may itself hold colons). None if it is not there."""
+    suffix = ":" + execution_id
+    for member in members:
+        key = member.decode() if isinstance(member, bytes) else member
+        if key.endswith(suffix):
+            return key[: -len(suffix)]
+    return None
