@@ -1,65 +1,20 @@
-"""The scheduled-task form's helpers: the next-runs preview (fetched as you type) and what the form
-shows about each registered handler (its description and parameters).
+"""The scheduled-task form's next-runs preview (fetched as you type) and the status a task's badge
+shows.
 
-The preview parses the schedule with the scheduler's own :func:`scheduler.cron.parse_schedule`, so
-what it shows is what the scheduler will do; a bad expression answers the scheduler's own message.
+The preview is :func:`web.read_model.schedules.next_runs`: the scheduler's own parser, so what it shows
+is what the scheduler will do; a bad expression answers the scheduler's own message.
 """
 
 from __future__ import annotations
 
-import inspect
-from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, Response, g, request
 
-from jobs.registry import registry
-from scheduler.cron import ScheduleError, parse_schedule
 from web.errors import ApiError
 from web.extension import state
 from web.pages import render
-
-PREVIEW_RUNS = 5
-
-
-def next_runs(expression: str, timezone: str, now: datetime, count: int = PREVIEW_RUNS) -> dict[str, Any]:
-    """``{"runs": [...aware UTC datetimes], "description": str}`` or ``{"error": message}``."""
-    try:
-        schedule = parse_schedule(expression, timezone or "UTC", now=now)
-    except (ScheduleError, ValueError) as error:
-        return {"error": str(error), "runs": []}
-    runs: list[datetime] = []
-    moment: datetime | None = schedule.first_run(now)
-    while moment is not None and len(runs) < count:
-        runs.append(moment)
-        if not schedule.recurring:
-            break
-        moment = schedule.next_after(moment)
-    return {"runs": runs, "description": schedule.describe(), "tz": schedule.tz.key, "error": None}
-
-
-def handler_views() -> list[dict[str, Any]]:
-    """Every registered task as the form's handler list shows it: name, description, parameters."""
-    views = []
-    for spec in registry:
-        try:
-            signature = inspect.signature(spec.func)
-            params = [
-                {
-                    "name": p.name,
-                    "required": p.default is inspect.Parameter.empty,
-                    "default": None if p.default is inspect.Parameter.empty else repr(p.default),
-                    "type": getattr(p.annotation, "__name__", str(p.annotation))
-                    if p.annotation is not p.empty
-                    else "",
-                }
-                for p in signature.parameters.values()
-                if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
-            ]
-        except (AttributeError, TypeError, ValueError):
-            params = []
-        views.append({"name": spec.name, "description": spec.description, "params": params})
-    return views
+from web.read_model.schedules import next_runs
 
 
 def preview() -> Response:

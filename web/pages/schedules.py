@@ -23,8 +23,8 @@ from web.commands import schedules as commands
 from web.errors import ApiError, validation_error
 from web.extension import Taskyard, state
 from web.pages import pagination, render
-from web.pages.schedule_form import handler_views, next_runs
 from web.read_model import schedules as read
+from web.read_model.schedules import handler_views, next_runs
 
 ACTIONS: dict[str, Callable[[Taskyard, Task], object]] = {
     "pause": lambda ext, task: commands.pause(ext.connection, ext.settings, task, ext.now()),

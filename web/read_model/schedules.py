@@ -1,5 +1,6 @@
 """Scheduled tasks as /admin/scheduler and the schedules pages see them: listings, one task, its
-executions, the scheduler's health and the scheduler's dead letters.
+executions, the scheduler's health and the scheduler's dead letters; for the task form, the next runs
+of a schedule and what each registered handler takes.
 
 Both the API and the pages read here, so a task reads the same in both (camelCase, as
 :meth:`scheduler.tasks.Task.to_api` shapes it). ``now`` is always a parameter: the callers take it from
@@ -8,13 +9,16 @@ the app's one clock (``Taskyard.now``).
 
 from __future__ import annotations
 
+import inspect
 from datetime import datetime
 from typing import Any
 
 from redis import Redis
 from rq.job import Job
 
+from jobs.registry import registry
 from jobs.settings import Settings
+from scheduler.cron import ScheduleError, parse_schedule
 from scheduler.executions import ExecutionLog
 from scheduler.store import TaskStore
 from scheduler.tasks import Task
@@ -23,6 +27,7 @@ from web.read_model.queries import alive_schedulers, error_summary, missed_sched
 
 TASK_EXECUTIONS = 5  # newest executions shown on a task; the whole history is at /executions
 LONGEST_ID = 200  # longer ids are never looked up
+PREVIEW_RUNS = 5  # next runs the task form previews
 
 
 def task_store(connection: Redis, settings: Settings) -> TaskStore:
@@ -104,3 +109,43 @@ def dead_letters_page(connection: Redis, settings: Settings, page: int, per_page
         items.append({"jobId": job_id, "taskId": task_id, "taskName": task.definition.name if task else None,
                       "failedAt": failed_at, "error": error_summary(job) if job else None})  # fmt: skip
     return {"items": items, "total": total, "page": page, "per_page": per_page}
+
+
+def next_runs(expression: str, timezone: str, now: datetime, count: int = PREVIEW_RUNS) -> dict[str, Any]:
+    """``{"runs": [...aware UTC datetimes], "description": str}`` or ``{"error": message}``."""
+    try:
+        schedule = parse_schedule(expression, timezone or "UTC", now=now)
+    except (ScheduleError, ValueError) as error:
+        return {"error": str(error), "runs": []}
+    runs: list[datetime] = []
+    moment: datetime | None = schedule.first_run(now)
+    while moment is not None and len(runs) < count:
+        runs.append(moment)
+        if not schedule.recurring:
+            break
+        moment = schedule.next_after(moment)
+    return {"runs": runs, "description": schedule.describe(), "tz": schedule.tz.key, "error": None}
+
+
+def handler_views() -> list[dict[str, Any]]:
+    """Every registered task as the form's handler list shows it: name, description, parameters."""
+    views = []
+    for spec in registry:
+        try:
+            signature = inspect.signature(spec.func)
+            params = [
+                {
+                    "name": p.name,
+                    "required": p.default is inspect.Parameter.empty,
+                    "default": None if p.default is inspect.Parameter.empty else repr(p.default),
+                    "type": getattr(p.annotation, "__name__", str(p.annotation))
+                    if p.annotation is not p.empty
+                    else "",
+                }
+                for p in signature.parameters.values()
+                if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+            ]
+        except (AttributeError, TypeError, ValueError):
+            params = []
+        views.append({"name": spec.name, "description": spec.description, "params": params})
+    return views
