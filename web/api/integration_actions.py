@@ -11,18 +11,17 @@ it starts no chain of its own (the integration keeps its one stable ``oauth-heal
 
 from __future__ import annotations
 
-from typing import Any
-
-from flask import Blueprint, Response, jsonify, request
+from flask import Response, jsonify, request
 from pydantic import BaseModel
 
 from jobs.builtin.oauth import RefreshFailed, run_health_check, run_refresh
 from jobs.integrations.store import Integration
-from web.api.openapi import errors, json_response, operation, path_param, ref
+from web.api.routes import Routes
 from web.errors import ApiError
 from web.extension import state
 
 WAIT_VALUES = {"true": True, "1": True, "false": False, "0": False, "": False}
+routes = Routes("/api/v1")
 
 
 class HealthCheckResult(BaseModel):
@@ -58,32 +57,16 @@ def refresh_and_wait(integration: Integration) -> Response:
     return jsonify(_get(integration.id).public())
 
 
+@routes.post(
+    "/integrations/<integration_id>/health-check",
+    "Check the integration now and answer the result (starts no second health-check chain)",
+    {200: (HealthCheckResult, "The check's result")},
+    errors=(401, 403, 404, 409, 429, 503),
+    name="integration_health_check",
+)
 def health_check_now(integration_id: str) -> Response:
     from web.api.integrations import _get
 
     integration = _get(integration_id)
     ext = state()
     return jsonify(run_health_check(ext.connection, ext.settings, integration.id))
-
-
-def register(bp: Blueprint) -> None:
-    bp.add_url_rule("/integrations/<integration_id>/health-check", "integration_health_check",
-                    health_check_now, methods=["POST"])  # fmt: skip
-
-
-OPENAPI_MODELS = (HealthCheckResult,)
-
-
-def openapi_paths() -> dict[str, Any]:
-    return {
-        "/api/v1/integrations/{integration_id}/health-check": {
-            "post": operation(
-                "Check the integration now and answer the result (starts no second health-check chain)",
-                {
-                    "200": json_response(ref(HealthCheckResult), "The check's result"),
-                    **errors(401, 403, 404, 409, 429, 503),
-                },
-                parameters=[path_param("integration_id")],
-            )
-        }
-    }

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import re
 import time
-from typing import Any
 
-from flask import Blueprint, Response, jsonify, request, url_for
+from flask import Response, jsonify, request, url_for
 from pydantic import BaseModel, Field
 
 from jobs.crypto import EncryptionUnavailable, cipher
@@ -21,23 +20,15 @@ from jobs.outbound.url_policy import TargetRefused, check_url
 from web.api.body import parse_body
 from web.api.integration_actions import refresh_and_wait, wants_wait
 from web.api.jobs import accepted
-from web.api.openapi import (
-    READ_ERRORS,
-    WRITE_ERRORS,
-    errors,
-    json_response,
-    list_of,
-    operation,
-    path_param,
-    query_param,
-    ref,
-)
+from web.api.openapi import READ_ERRORS, WRITE_ERRORS, query_param
+from web.api.routes import ListOf, Routes
 from web.api.schemas import JobAccepted, Strict
 from web.errors import ApiError
 from web.extension import state
 
 ID_PATTERN = re.compile(r"^int_[0-9a-f]{16}$")
 NAME = r"^[A-Za-z0-9_.:-]{1,100}$"
+routes = Routes("/api/v1")
 
 
 class IntegrationCreate(Strict):
@@ -77,6 +68,9 @@ class RefreshQueued(JobAccepted):
     pass  # its own name in the OpenAPI document
 
 
+SHOWN = "The integration (no secrets or tokens)"
+
+
 def _store() -> IntegrationStore:
     try:
         return IntegrationStore(state().connection, cipher(state().settings))
@@ -91,6 +85,13 @@ def _get(integration_id: str, tenant_id: str | None = None) -> Integration:
     return found
 
 
+@routes.post(
+    "/integrations",
+    "Register an OAuth integration; schedules its token refresh and health check",
+    {201: (IntegrationView, SHOWN)},
+    errors=(*WRITE_ERRORS, 409),
+    body=IntegrationCreate,
+)
 def create_integration() -> Response:
     body = parse_body(IntegrationCreate)
     ext = state()
@@ -108,16 +109,34 @@ def create_integration() -> Response:
     return response
 
 
+@routes.get(
+    "/integrations",
+    "OAuth integrations (optionally ?tenant_id=)",
+    {200: (ListOf(IntegrationView), "Integrations")},
+    errors=READ_ERRORS,
+)
 def list_integrations() -> Response:
     tenant = request.args.get("tenant_id")
     items = [i.public() for i in _store().all() if tenant is None or i.tenant_id == tenant]
     return jsonify({"items": items})
 
 
+@routes.get(
+    "/integrations/<integration_id>",
+    "One integration",
+    {200: (IntegrationView, SHOWN)},
+    errors=(*READ_ERRORS, 404),
+)
 def get_integration(integration_id: str) -> Response:
     return jsonify(_get(integration_id).public())
 
 
+@routes.delete(
+    "/integrations/<integration_id>",
+    "Remove an integration and its jobs",
+    {200: (IntegrationView, SHOWN)},
+    errors=(401, 403, 404, 503),
+)
 def delete_integration(integration_id: str) -> Response:
     integration = _get(integration_id)
     unschedule(state().connection, integration.id)
@@ -125,6 +144,21 @@ def delete_integration(integration_id: str) -> Response:
     return jsonify(integration.public())
 
 
+@routes.post(
+    "/oauth/tenants/<tenant_id>/integrations/<integration_id>/refresh",
+    "Refresh the integration's tokens now: a job at the front of the queue (202), or with "
+    "?wait=true in this request (200, the updated integration)",
+    {200: (IntegrationView, "Refreshed (wait=true)"), 202: (RefreshQueued, "Refresh enqueued")},
+    errors=(400, 401, 403, 404, 409, 502, 503),
+    parameters=(
+        query_param(
+            "wait",
+            {"type": "string", "enum": ["true", "false", "1", "0", ""]},
+            "true: refresh in the request and answer 200 with the integration",
+        ),
+    ),
+    name="refresh_integration",
+)
 def refresh_now(tenant_id: str, integration_id: str) -> Response:
     ext = state()
     integration = _get(integration_id, tenant_id)
@@ -134,63 +168,3 @@ def refresh_now(tenant_id: str, integration_id: str) -> Response:
     if job is None:
         raise ApiError(409, "refresh_running", f"a refresh of {integration_id} is running now")
     return accepted(job)
-
-
-def register(bp: Blueprint) -> None:
-    bp.add_url_rule("/integrations", "create_integration", create_integration, methods=["POST"])
-    bp.add_url_rule("/integrations", "list_integrations", list_integrations, methods=["GET"])
-    bp.add_url_rule("/integrations/<integration_id>", "get_integration", get_integration, methods=["GET"])
-    bp.add_url_rule(
-        "/integrations/<integration_id>", "delete_integration", delete_integration, methods=["DELETE"]
-    )
-    bp.add_url_rule("/oauth/tenants/<tenant_id>/integrations/<integration_id>/refresh", "refresh_integration",
-                    refresh_now, methods=["POST"])  # fmt: skip
-
-
-OPENAPI_MODELS = (IntegrationCreate, IntegrationView, RefreshQueued)
-
-
-def openapi_paths() -> dict[str, Any]:
-    one = [path_param("integration_id")]
-    view = json_response(ref(IntegrationView), "The integration (no secrets or tokens)")
-    return {
-        "/api/v1/integrations": {
-            "get": operation(
-                "OAuth integrations (optionally ?tenant_id=)",
-                {"200": json_response(list_of(IntegrationView), "Integrations"), **errors(*READ_ERRORS)},
-            ),
-            "post": operation(
-                "Register an OAuth integration; schedules its token refresh and health check",
-                {"201": view, **errors(*WRITE_ERRORS, 409)},
-                IntegrationCreate,
-            ),
-        },
-        "/api/v1/integrations/{integration_id}": {
-            "get": operation("One integration", {"200": view, **errors(*READ_ERRORS, 404)}, parameters=one),
-            "delete": operation(
-                "Remove an integration and its jobs",
-                {"200": view, **errors(401, 403, 404, 503)},
-                parameters=one,
-            ),
-        },
-        "/api/v1/oauth/tenants/{tenant_id}/integrations/{integration_id}/refresh": {
-            "post": operation(
-                "Refresh the integration's tokens now: a job at the front of the queue (202), or with "
-                "?wait=true in this request (200, the updated integration)",
-                {
-                    "200": json_response(ref(IntegrationView), "Refreshed (wait=true)"),
-                    "202": json_response(ref(RefreshQueued), "Refresh enqueued"),
-                    **errors(400, 401, 403, 404, 409, 502, 503),
-                },
-                parameters=[
-                    path_param("tenant_id"),
-                    *one,
-                    query_param(
-                        "wait",
-                        {"type": "string", "enum": ["true", "false", "1", "0", ""]},
-                        "true: refresh in the request and answer 200 with the integration",
-                    ),
-                ],
-            )
-        },
-    }

@@ -1,5 +1,5 @@
-"""Request and response models of /api/v1/webhooks and /api/v1/events, and their OpenAPI description
-(gathered by :func:`web.api.openapi.document` through :mod:`web.api.webhooks`)."""
+"""Request and response models of /api/v1/webhooks and /api/v1/events (the routes that use them are
+declared in :mod:`web.api.webhooks`)."""
 
 from __future__ import annotations
 
@@ -9,18 +9,6 @@ from typing import Any
 from pydantic import BaseModel, Field, JsonValue, field_validator
 
 from jobs.webhooks import standard_signatures as standard_webhooks
-from jobs.webhooks.store import STATUSES
-from web.api.openapi import (
-    READ_ERRORS,
-    WRITE_ERRORS,
-    errors,
-    json_response,
-    list_of,
-    operation,
-    path_param,
-    query_param,
-    ref,
-)
 from web.api.schemas import JobAccepted, Strict
 
 EVENT_TYPE = r"^[A-Za-z0-9_.:-]{1,100}$"
@@ -123,91 +111,3 @@ class EventAccepted(BaseModel):
 
 class SweepQueued(JobAccepted):
     pass  # its own name in the OpenAPI document
-
-
-OPENAPI_MODELS = (
-    EndpointCreate,
-    EndpointUpdate,
-    EndpointView,
-    EndpointCreated,
-    EventCreate,
-    DeliveryView,
-    EventAccepted,
-    SweepQueued,
-)
-
-
-def openapi_paths() -> dict[str, Any]:
-    endpoint = [path_param("endpoint_id")]
-    delivery = [path_param("delivery_id")]
-    page = [
-        query_param("endpoint", {"type": "string"}, "Only this endpoint's deliveries"),
-        query_param("status", {"type": "string", "enum": [*STATUSES, ""]}, "Only this status (empty: any)"),
-        query_param("page", {"type": "integer", "minimum": 1, "maximum": 1_000_000}),
-        query_param("per_page", {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE}),
-    ]
-    view = json_response(ref(EndpointView), "The endpoint (never its secret)")
-    return {
-        "/api/v1/webhooks/endpoints": {
-            "get": operation(
-                "Webhook endpoints",
-                {"200": json_response(list_of(EndpointView), "Endpoints"), **errors(*READ_ERRORS)},
-            ),
-            "post": operation(
-                "Register a webhook endpoint",
-                {"201": json_response(ref(EndpointCreated), "Registered"), **errors(*WRITE_ERRORS, 409)},
-                EndpointCreate,
-            ),
-        },
-        "/api/v1/webhooks/endpoints/{endpoint_id}": {
-            "get": operation("One endpoint", {"200": view, **errors(*READ_ERRORS, 404)}, parameters=endpoint),
-            "patch": operation(
-                "Change an endpoint",
-                {"200": view, **errors(*WRITE_ERRORS, 404, 409)},
-                EndpointUpdate,
-                parameters=endpoint,
-            ),
-            "delete": operation(
-                "Remove an endpoint (its deliveries stay until log cleanup)",
-                {"200": view, **errors(401, 403, 404, 503)},
-                parameters=endpoint,
-            ),
-        },
-        "/api/v1/events": {
-            "post": operation(
-                "Publish an event: one delivery job per subscribed active endpoint",
-                {"202": json_response(ref(EventAccepted), "Accepted"), **errors(*WRITE_ERRORS)},
-                EventCreate,
-            ),
-        },
-        "/api/v1/webhooks/deliveries": {
-            "get": operation(
-                "Deliveries, newest first",
-                {
-                    "200": json_response(list_of(DeliveryView, paginated=True), "Deliveries"),
-                    **errors(400, *READ_ERRORS),
-                },
-                parameters=page,
-            ),
-        },
-        "/api/v1/webhooks/deliveries/{delivery_id}": {
-            "get": operation(
-                "A delivery and its attempt log (time, status code, latency, error)",
-                {"200": json_response(ref(DeliveryView), "The delivery"), **errors(*READ_ERRORS, 404)},
-                parameters=delivery,
-            ),
-        },
-        "/api/v1/webhooks/deliveries/{delivery_id}/retry": {
-            "post": operation(
-                "Replay a failed delivery (dead letter): a fresh retry cycle",
-                {"202": json_response(ref(DeliveryView), "Replaying"), **errors(401, 403, 404, 409, 503)},
-                parameters=delivery,
-            ),
-        },
-        "/api/v1/webhooks/retry-all": {
-            "post": operation(
-                "Run the retry sweep now (re-enqueue due deliveries whose job is lost)",
-                {"202": json_response(ref(SweepQueued), "Sweep enqueued"), **errors(401, 403, 503)},
-            ),
-        },
-    }

@@ -1,6 +1,6 @@
 """/api/v1/webhooks and /api/v1/events: endpoints, event fan-out, deliveries and their audit trail.
 
-The request/response models and the OpenAPI description are in :mod:`web.api.webhook_schemas`."""
+The request/response models are in :mod:`web.api.webhook_schemas`."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, request, url_for
+from flask import Response, jsonify, request, url_for
 
 from jobs.crypto import EncryptionUnavailable, cipher
 from jobs.enqueue import JobRequest, enqueue
@@ -18,14 +18,33 @@ from jobs.webhooks import standard_signatures as standard_webhooks
 from jobs.webhooks.store import STATUSES, Delivery, WebhookStore
 from web.api.body import parse_body
 from web.api.jobs import accepted
+from web.api.openapi import READ_ERRORS, WRITE_ERRORS, query_param
+from web.api.routes import ListOf, Routes
 from web.api.times import with_iso
-from web.api.webhook_schemas import EVENT_TYPE, MAX_PER_PAGE, EndpointCreate, EndpointUpdate, EventCreate
-from web.api.webhook_schemas import OPENAPI_MODELS as OPENAPI_MODELS  # re-exported: web.api.openapi
-from web.api.webhook_schemas import openapi_paths as openapi_paths
+from web.api.webhook_schemas import (
+    EVENT_TYPE,
+    MAX_PER_PAGE,
+    DeliveryView,
+    EndpointCreate,
+    EndpointCreated,
+    EndpointUpdate,
+    EndpointView,
+    EventAccepted,
+    EventCreate,
+    SweepQueued,
+)
 from web.errors import ApiError
 from web.extension import state
 
 ID_PATTERN = re.compile(r"^[a-z]{2,4}_[0-9a-f]{16}$")
+routes = Routes("/api/v1")
+SHOWN = "The endpoint (never its secret)"
+DELIVERY_FILTERS = (
+    query_param("endpoint", {"type": "string"}, "Only this endpoint's deliveries"),
+    query_param("status", {"type": "string", "enum": [*STATUSES, ""]}, "Only this status (empty: any)"),
+    query_param("page", {"type": "integer", "minimum": 1, "maximum": 1_000_000}),
+    query_param("per_page", {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE}),
+)
 
 
 DELIVERY_TIMES = ("created_at", "updated_at", "next_attempt_at", "delivered_at")
@@ -66,6 +85,13 @@ def _endpoint(endpoint_id: str) -> Any:
     return endpoint
 
 
+@routes.post(
+    "/webhooks/endpoints",
+    "Register a webhook endpoint",
+    {201: (EndpointCreated, "Registered")},
+    errors=(*WRITE_ERRORS, 409),
+    body=EndpointCreate,
+)
 def create_endpoint() -> Response:
     body = parse_body(EndpointCreate)
     now = datetime.now(UTC).isoformat()
@@ -80,14 +106,30 @@ def create_endpoint() -> Response:
     return response
 
 
+@routes.get(
+    "/webhooks/endpoints", "Webhook endpoints", {200: (ListOf(EndpointView), "Endpoints")}, errors=READ_ERRORS
+)
 def list_endpoints() -> Response:
     return jsonify({"items": [e.public() for e in WebhookStore(state().connection).endpoints()]})
 
 
+@routes.get(
+    "/webhooks/endpoints/<endpoint_id>",
+    "One endpoint",
+    {200: (EndpointView, SHOWN)},
+    errors=(*READ_ERRORS, 404),
+)
 def get_endpoint(endpoint_id: str) -> Response:
     return jsonify(_endpoint(endpoint_id).public())
 
 
+@routes.patch(
+    "/webhooks/endpoints/<endpoint_id>",
+    "Change an endpoint",
+    {200: (EndpointView, SHOWN)},
+    errors=(*WRITE_ERRORS, 404, 409),
+    body=EndpointUpdate,
+)
 def update_endpoint(endpoint_id: str) -> Response:
     from dataclasses import replace
 
@@ -108,12 +150,26 @@ def update_endpoint(endpoint_id: str) -> Response:
     return jsonify(updated.public())
 
 
+@routes.delete(
+    "/webhooks/endpoints/<endpoint_id>",
+    "Remove an endpoint (its deliveries stay until log cleanup)",
+    {200: (EndpointView, SHOWN)},
+    errors=(401, 403, 404, 503),
+)
 def delete_endpoint(endpoint_id: str) -> Response:
     endpoint = _endpoint(endpoint_id)
     WebhookStore(state().connection).delete_endpoint(endpoint.id)
     return jsonify(endpoint.public())
 
 
+@routes.post(
+    "/events",
+    "Publish an event: one delivery job per subscribed active endpoint",
+    {202: (EventAccepted, "Accepted")},
+    errors=WRITE_ERRORS,
+    body=EventCreate,
+    name="publish_event",
+)
 def publish() -> Response:
     body = parse_body(EventCreate)
     ext = state()
@@ -136,6 +192,13 @@ def _int_arg(name: str, default: int, low: int, high: int) -> int:
     return int(raw)
 
 
+@routes.get(
+    "/webhooks/deliveries",
+    "Deliveries, newest first",
+    {200: (ListOf(DeliveryView, paginated=True), "Deliveries")},
+    errors=(400, *READ_ERRORS),
+    parameters=DELIVERY_FILTERS,
+)
 def list_deliveries() -> Response:
     endpoint = request.args.get("endpoint") or None
     status = request.args.get("status") or None
@@ -160,12 +223,24 @@ def _delivery(delivery_id: str) -> Delivery:
     return found
 
 
+@routes.get(
+    "/webhooks/deliveries/<delivery_id>",
+    "A delivery and its attempt log (time, status code, latency, error)",
+    {200: (DeliveryView, "The delivery")},
+    errors=(*READ_ERRORS, 404),
+)
 def get_delivery(delivery_id: str) -> Response:
     delivery = _delivery(delivery_id)
     log = WebhookStore(state().connection).attempt_log(delivery.id)
     return jsonify({**delivery_view(delivery), "attempt_log": log})
 
 
+@routes.post(
+    "/webhooks/deliveries/<delivery_id>/retry",
+    "Replay a failed delivery (dead letter): a fresh retry cycle",
+    {202: (DeliveryView, "Replaying")},
+    errors=(401, 403, 404, 409, 503),
+)
 def retry_delivery(delivery_id: str) -> Response:
     ext = state()
     _delivery(delivery_id)
@@ -180,26 +255,14 @@ def retry_delivery(delivery_id: str) -> Response:
     return response
 
 
+@routes.post(
+    "/webhooks/retry-all",
+    "Run the retry sweep now (re-enqueue due deliveries whose job is lost)",
+    {202: (SweepQueued, "Sweep enqueued")},
+    errors=(401, 403, 503),
+    name="retry_all_webhooks",
+)
 def retry_all() -> Response:
     ext = state()
     job = enqueue(ext.connection, ext.settings, JobRequest("webhooks.retry_sweep", at_front=True)).job
     return accepted(job)
-
-
-def register(bp: Blueprint) -> None:
-    bp.add_url_rule("/webhooks/endpoints", "create_endpoint", create_endpoint, methods=["POST"])
-    bp.add_url_rule("/webhooks/endpoints", "list_endpoints", list_endpoints, methods=["GET"])
-    bp.add_url_rule("/webhooks/endpoints/<endpoint_id>", "get_endpoint", get_endpoint, methods=["GET"])
-    bp.add_url_rule(
-        "/webhooks/endpoints/<endpoint_id>", "update_endpoint", update_endpoint, methods=["PATCH"]
-    )
-    bp.add_url_rule(
-        "/webhooks/endpoints/<endpoint_id>", "delete_endpoint", delete_endpoint, methods=["DELETE"]
-    )
-    bp.add_url_rule("/events", "publish_event", publish, methods=["POST"])
-    bp.add_url_rule("/webhooks/deliveries", "list_deliveries", list_deliveries, methods=["GET"])
-    bp.add_url_rule("/webhooks/deliveries/<delivery_id>", "get_delivery", get_delivery, methods=["GET"])
-    bp.add_url_rule(
-        "/webhooks/deliveries/<delivery_id>/retry", "retry_delivery", retry_delivery, methods=["POST"]
-    )
-    bp.add_url_rule("/webhooks/retry-all", "retry_all_webhooks", retry_all, methods=["POST"])
