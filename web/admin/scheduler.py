@@ -13,8 +13,18 @@ from werkzeug.routing import BaseConverter
 
 from scheduler.executions import EXECUTION_STATUSES
 from scheduler.tasks import STATUSES, Task
-from web.admin.schemas import ScheduledTaskCreate, ScheduledTaskUpdate
+from web.admin.openapi import ADMIN_READ_ERRORS, EXECUTION_STATUS, PAGING, TASK_STATUS
+from web.admin.schemas import (
+    DeadLetter,
+    ExecutionView,
+    ScheduledTaskCreate,
+    ScheduledTaskUpdate,
+    ScheduledTaskView,
+    SchedulerHealth,
+)
 from web.api.body import parse_body
+from web.api.openapi import WRITE_ERRORS, query_param
+from web.api.routes import ListOf, Routes
 from web.commands import schedules as commands
 from web.errors import ApiError
 from web.extension import state
@@ -24,6 +34,8 @@ from web.security.auth import enforce_api_access
 
 MAX_PER_PAGE = 100
 MAX_PAGE = 1_000_000  # beyond any real listing; larger offsets overflow Redis's range arguments
+routes = Routes("/admin/scheduler")
+TASK_CHANGE_ERRORS = (401, 403, 404, 409, 503)
 
 
 def _page_args(statuses: tuple[str, ...]) -> tuple[int, int, str | None]:
@@ -51,6 +63,18 @@ def _view(task_id: str) -> dict[str, Any]:
     return read.task_view(ext.connection, _task(task_id), ext.now())
 
 
+@routes.get(
+    "",
+    "Scheduled tasks, paginated, filtered by status, handler or name",
+    {200: (ListOf(ScheduledTaskView, paginated=True), "Tasks")},
+    errors=(400, *ADMIN_READ_ERRORS),
+    parameters=(
+        *PAGING,
+        query_param("status", TASK_STATUS),
+        query_param("handler", {"type": "string"}),
+        query_param("name", {"type": "string"}, "substring, case-insensitive"),
+    ),
+)
 def list_tasks() -> Response:
     page, per_page, status = _page_args(STATUSES)
     ext = state()
@@ -60,6 +84,13 @@ def list_tasks() -> Response:
     )  # fmt: skip
 
 
+@routes.post(
+    "",
+    "Create a scheduled task",
+    {201: (ScheduledTaskView, "Created")},
+    errors=(*WRITE_ERRORS, 409),
+    body=ScheduledTaskCreate,
+)
 def create_task() -> Response:
     body = parse_body(ScheduledTaskCreate)
     ext = state()
@@ -71,10 +102,20 @@ def create_task() -> Response:
     return response
 
 
+@routes.get(
+    "/<task_id:task_id>", "A task", {200: (ScheduledTaskView, "The task")}, errors=(*ADMIN_READ_ERRORS, 404)
+)
 def get_task(task_id: str) -> Response:
     return jsonify(_view(task_id))
 
 
+@routes.put(
+    "/<task_id:task_id>",
+    "Change a task (only the fields given)",
+    {200: (ScheduledTaskView, "Updated")},
+    errors=(*WRITE_ERRORS, 404, 409),
+    body=ScheduledTaskUpdate,
+)
 def update_task(task_id: str) -> Response:
     task = _task(task_id)
     body = parse_body(ScheduledTaskUpdate)
@@ -83,6 +124,12 @@ def update_task(task_id: str) -> Response:
     return jsonify(_view(task_id))
 
 
+@routes.delete(
+    "/<task_id:task_id>",
+    "Delete a task and its history",
+    {200: ({"type": "object"}, "Deleted")},
+    errors=(401, 403, 404, 503),
+)
 def delete_task(task_id: str) -> Response:
     task = _task(task_id)
     ext = state()
@@ -90,6 +137,12 @@ def delete_task(task_id: str) -> Response:
     return jsonify({"id": task.id, "deleted": True})
 
 
+@routes.post(
+    "/<task_id>/actions/run",
+    "Run now (a manual run)",
+    {202: (ScheduledTaskView, "The task")},
+    errors=TASK_CHANGE_ERRORS,
+)
 def run_task(task_id: str) -> Response:
     task = _task(task_id)
     ext = state()
@@ -101,18 +154,36 @@ def run_task(task_id: str) -> Response:
     return response
 
 
+@routes.post(
+    "/<task_id>/actions/pause",
+    "Pause: no future runs, definition kept",
+    {200: (ScheduledTaskView, "The task")},
+    errors=TASK_CHANGE_ERRORS,
+)
 def pause_task(task_id: str) -> Response:
     ext = state()
     commands.pause(ext.connection, ext.settings, _task(task_id), ext.now())
     return jsonify(_view(task_id))
 
 
+@routes.post(
+    "/<task_id>/actions/resume",
+    "Resume from now",
+    {200: (ScheduledTaskView, "The task")},
+    errors=TASK_CHANGE_ERRORS,
+)
 def resume_task(task_id: str) -> Response:
     ext = state()
     commands.resume(ext.connection, ext.settings, _task(task_id), ext.now())
     return jsonify(_view(task_id))
 
 
+@routes.post(
+    "/<task_id>/actions/reset-retries",
+    "Reset the retry count",
+    {200: (ScheduledTaskView, "The task")},
+    errors=TASK_CHANGE_ERRORS,
+)
 def reset_retries(task_id: str) -> Response:
     """Set ``retryCount`` to 0 (:func:`web.commands.schedules.reset_retries` says what else changes)."""
     ext = state()
@@ -120,45 +191,54 @@ def reset_retries(task_id: str) -> Response:
     return jsonify(_view(task_id))
 
 
+@routes.get(
+    "/<task_id>/executions",
+    "Execution history, newest first",
+    {200: (ListOf(ExecutionView, paginated=True), "Executions")},
+    errors=(400, *ADMIN_READ_ERRORS, 404),
+    parameters=(*PAGING, query_param("status", EXECUTION_STATUS)),
+)
 def list_executions(task_id: str) -> Response:
     _task(task_id)
     page, per_page, status = _page_args(EXECUTION_STATUSES)
     return jsonify(read.executions_page(state().connection, task_id, page, per_page, status))
 
 
+@routes.get(
+    "/health",
+    "Missed schedules, the leading scheduler and what is missing",
+    {200: (SchedulerHealth, "Health")},
+    errors=ADMIN_READ_ERRORS,
+)
 def scheduler_health() -> Response:
     ext = state()
     return jsonify(read.scheduler_health(ext.connection, ext.settings, ext.now()))
 
 
+@routes.get(
+    "/dead-letters",
+    "Runs that exhausted their retries",
+    {200: (ListOf(DeadLetter, paginated=True), "Dead letters")},
+    errors=(400, *ADMIN_READ_ERRORS),
+    parameters=PAGING,
+)
 def list_dead_letters() -> Response:
     page, per_page, _ = _page_args(())
     ext = state()
     return jsonify(read.dead_letters_page(ext.connection, ext.settings, page, per_page))
 
 
+@routes.post(
+    "/dead-letters/<job_id>/replay",
+    "Put a dead run back on its queue",
+    {200: ({"type": "object"}, "Requeued")},
+    errors=(401, 403, 404, 503),
+)
 def replay_dead_letter(job_id: str) -> Response:
     job = commands.replay_dead_letter(state().connection, job_id)
     return jsonify(
         {"jobId": job_id, "status": job.get_status().value, "url": url_for("api_v1.get_job", job_id=job_id)}
     )
-
-
-ROUTES: list[tuple[str, str, Any, str]] = [
-    ("", "list_tasks", list_tasks, "GET"),
-    ("", "create_task", create_task, "POST"),
-    ("/health", "scheduler_health", scheduler_health, "GET"),
-    ("/dead-letters", "list_dead_letters", list_dead_letters, "GET"),
-    ("/dead-letters/<job_id>/replay", "replay_dead_letter", replay_dead_letter, "POST"),
-    ("/<task_id:task_id>", "get_task", get_task, "GET"),
-    ("/<task_id:task_id>", "update_task", update_task, "PUT"),
-    ("/<task_id:task_id>", "delete_task", delete_task, "DELETE"),
-    ("/<task_id>/actions/run", "run_task", run_task, "POST"),
-    ("/<task_id>/actions/pause", "pause_task", pause_task, "POST"),
-    ("/<task_id>/actions/resume", "resume_task", resume_task, "POST"),
-    ("/<task_id>/actions/reset-retries", "reset_retries", reset_retries, "POST"),
-    ("/<task_id>/executions", "list_executions", list_executions, "GET"),
-]
 
 
 class TaskIdConverter(BaseConverter):
@@ -178,6 +258,5 @@ def create_blueprint() -> Blueprint:
     bp.record_once(_add_converter)
     bp.before_request(enforce_api_access)
     bp.before_request(admins_only)  # after authentication: ADMIN_PATHS_ADMIN_ONLY
-    for rule, endpoint, view, method in ROUTES:
-        bp.add_url_rule(rule, endpoint, view, methods=[method])
+    routes.register(bp)
     return bp

@@ -51,9 +51,9 @@ RESOURCE_MODULES: list[ModuleType] = [
 
 def extra_openapi_modules() -> list[ModuleType]:
     """Documented modules outside /api/v1 (blueprints of their own)."""
-    from web.admin import openapi as admin_openapi
+    from web.admin import scheduler
 
-    return [admin_openapi]
+    return [scheduler]
 
 
 def create_blueprint() -> Blueprint:
@@ -66,9 +66,6 @@ def create_blueprint() -> Blueprint:
             enforce_api_access()
 
     for module in RESOURCE_MODULES:
-        if hasattr(module, "routes"):
-            module.routes.register(bp)
-        else:
-            module.register(bp)
+        module.routes.register(bp)
     openapi.register(bp)
     return bp

@@ -1,8 +1,10 @@
 """/api/v1/openapi.json: the API described from the same pydantic models that validate it.
 
-Each resource module documents itself: ``OPENAPI_MODELS`` (pydantic models for components) and
-``openapi_paths() -> dict`` built with the helpers below. :func:`document` gathers them from
-``web.api.RESOURCE_MODULES`` (and any extra modules, e.g. the admin scheduler API).
+Each resource module declares its routes once, on their views (``routes``, a
+:class:`web.api.routes.Routes`): :func:`document` takes the paths and the component models from
+those declarations, for ``web.api.RESOURCE_MODULES`` and the admin scheduler API. A module whose
+route is not a ``Routes`` declaration (``/healthz``) gives ``OPENAPI_MODELS`` and
+``openapi_paths() -> dict`` built with the helpers below.
 ``tests/integration/test_openapi.py`` keeps this true: every route of the app is described, every
 described route exists, and real responses validate against the schemas given here.
 """
@@ -46,20 +48,6 @@ def json_response(schema: dict[str, Any], description: str) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
-def list_of(model: type[BaseModel], paginated: bool = False) -> dict[str, Any]:
-    """``{"items": [model, ...]}``, plus ``total``/``page``/``per_page`` when paginated."""
-    schema: dict[str, Any] = {
-        "type": "object",
-        "required": ["items"],
-        "properties": {"items": {"type": "array", "items": ref(model)}},
-    }
-    if paginated:
-        for name in ("total", "page", "per_page"):
-            schema["properties"][name] = {"type": "integer"}
-        schema["required"] = ["items", "total", "page", "per_page"]
-    return schema
-
-
 def errors(*statuses: int) -> dict[str, Any]:
     """Error responses (the shared Error body) for ``statuses``."""
     return {str(s): json_response(ref(schemas.Error), REASONS[s]) for s in statuses}
@@ -71,16 +59,6 @@ def path_param(name: str) -> dict[str, Any]:
 
 def query_param(name: str, schema: dict[str, Any], description: str = "") -> dict[str, Any]:
     return {"name": name, "in": "query", "required": False, "schema": schema, "description": description}
-
-
-def operation(
-    summary: str, responses: dict[str, Any], body: type[BaseModel] | None = None, **extra: Any
-) -> dict[str, Any]:
-    """An operation that needs a bearer token, with an optional JSON request body."""
-    op: dict[str, Any] = {"summary": summary, "responses": responses, "security": [{"bearer": []}], **extra}
-    if body is not None:
-        op["requestBody"] = {"required": True, "content": {"application/json": {"schema": ref(body)}}}
-    return op
 
 
 def document(modules: Iterable[ModuleType] | None = None) -> dict[str, Any]:
