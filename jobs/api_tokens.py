@@ -11,16 +11,14 @@ import hmac
 import json
 import secrets
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from redis import Redis
 from rq.utils import as_text
 
 from jobs import keys
-from jobs.maintenance.token_purge import purge_tokens
 
 ROLES = ("viewer", "admin")
-REVOKED_RETENTION = timedelta(days=90)  # revoked tokens stay listed this long, for audit
 
 
 @dataclass(frozen=True)
@@ -57,13 +55,30 @@ class TokenRecord:
             return False
         return self.expires_at is None or datetime.fromisoformat(self.expires_at) > at
 
+    def expired(self, at: datetime) -> bool:
+        """Past its expiry and never revoked (a revoked token counts as revoked, not expired)."""
+        return (
+            self.revoked_at is None
+            and self.expires_at is not None
+            and datetime.fromisoformat(self.expires_at) <= at
+        )
+
+    def revoked_before(self, cutoff: datetime) -> bool:
+        return self.revoked_at is not None and datetime.fromisoformat(self.revoked_at) <= cutoff
+
+
+def parse_record(raw: bytes | str) -> TokenRecord:
+    """A record as :class:`TokenStore` writes it in ``keys.TOKENS`` (JSON): the one reader of the format."""
+    return TokenRecord(**json.loads(raw))
+
 
 def digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
 class TokenStore:
-    """Create, find, list and revoke tokens."""
+    """Create, find, list, revoke and remove tokens (:mod:`jobs.maintenance.token_purge` removes the
+    expired and long-revoked ones)."""
 
     def __init__(self, connection: Redis, admin_token: str | None) -> None:
         self.connection = connection
@@ -93,10 +108,10 @@ class TokenStore:
 
     def get(self, token_id: str) -> TokenRecord | None:
         raw = self.connection.hget(keys.TOKENS, token_id)
-        return TokenRecord(**json.loads(raw)) if raw else None
+        return parse_record(raw) if raw else None
 
     def all(self) -> list[TokenRecord]:
-        records = [TokenRecord(**json.loads(raw)) for raw in self.connection.hvals(keys.TOKENS)]
+        records = [parse_record(raw) for raw in self.connection.hvals(keys.TOKENS)]
         return sorted(records, key=lambda r: r.created_at)
 
     def revoke(self, token_id: str, now: datetime) -> TokenRecord | None:
@@ -112,10 +127,12 @@ class TokenStore:
                 pipe.execute()
         return record
 
-    def purge(self, now: datetime) -> int:
-        """Delete expired tokens and tokens revoked more than 90 days ago; return how many.
-        (The logic lives in :mod:`jobs.maintenance.token_purge`, which the maintenance jobs run.)"""
-        return purge_tokens(self.connection, now, revoked_retention=REVOKED_RETENTION)
+    def remove(self, record: TokenRecord) -> None:
+        """Delete the record and its digest's index entry (the token stops working, and is not listed)."""
+        with self.connection.pipeline() as pipe:
+            pipe.hdel(keys.TOKENS, record.id)
+            pipe.hdel(keys.TOKEN_INDEX, record.digest)
+            pipe.execute()
 
     def authenticate(self, secret: str, now: datetime) -> Principal | None:
         """The principal for a presented secret, or None when it is unknown, expired or revoked."""

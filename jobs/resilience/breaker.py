@@ -166,5 +166,9 @@ def all_breakers(
     connection: Redis, settings: Settings, clock: Callable[[], float] = time.time
 ) -> list[Decision]:
     """Every breaker that has been used, by name, with its current state (read only: :meth:`Breaker.peek`)."""
-    names = sorted(as_text(n) for n in connection.smembers(keys.BREAKERS))
-    return [Breaker(connection, settings, name, clock).peek() for name in names]
+    return [Breaker(connection, settings, name, clock).peek() for name in breaker_names(connection)]
+
+
+def breaker_names(connection: Redis) -> list[str]:
+    """The names of every breaker that has been used (allowed a call or counted one), sorted."""
+    return sorted(as_text(n) for n in connection.smembers(keys.BREAKERS))

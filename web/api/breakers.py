@@ -7,15 +7,13 @@ from typing import Any
 
 from flask import Response, jsonify
 from pydantic import BaseModel
-from rq.utils import as_text
 
-from jobs import keys
-from jobs.resilience.breaker import Breaker, all_breakers
 from web.api.openapi import READ_ERRORS
 from web.api.routes import ListOf, Routes
 from web.api.times import with_iso
-from web.errors import ApiError
+from web.commands.breakers import reset
 from web.extension import state
+from web.read_model.breakers import breakers
 
 routes = Routes("/api/v1")
 
@@ -41,7 +39,7 @@ def _view(view: dict[str, Any]) -> dict[str, Any]:
 )
 def list_breakers() -> Response:
     ext = state()
-    return jsonify({"items": [_view(d.view()) for d in all_breakers(ext.connection, ext.settings)]})
+    return jsonify({"items": [_view(d.view()) for d in breakers(ext.connection, ext.settings)]})
 
 
 @routes.post(
@@ -52,8 +50,4 @@ def list_breakers() -> Response:
 )
 def reset_breaker(name: str) -> Response:
     ext = state()
-    if name not in {as_text(n) for n in ext.connection.smembers(keys.BREAKERS)}:
-        raise ApiError(404, "breaker_not_found", f"no circuit breaker {name!r}")
-    breaker = Breaker(ext.connection, ext.settings, name)
-    breaker.reset()
-    return jsonify(_view(breaker.peek().view()))
+    return jsonify(_view(reset(ext.connection, ext.settings, name).view()))

@@ -14,17 +14,12 @@ from typing import Any, Literal
 
 from flask import Response, jsonify, request
 from pydantic import BaseModel, ConfigDict, Field
-from rq.job import Job
 
-from jobs.webhooks import delivery as webhook_delivery
-from jobs.webhooks.store import WebhookStore
 from web.api.body import parse_body
-from web.api.job_actions import act
 from web.api.job_schemas import (
     MAX_ACTION_IDS,
     SCHEDULED_TASK,
     TASK_NAME,
-    JobAction,
     JobActionResult,
     JobListQuery,
     parse_query,
@@ -32,11 +27,11 @@ from web.api.job_schemas import (
 from web.api.openapi import READ_ERRORS, WRITE_ERRORS, query_param
 from web.api.routes import Routes
 from web.api.schemas import Strict
+from web.commands.dead_letters import VERBS, act_on_deliveries, act_on_failed_jobs, check_action
 from web.errors import ApiError
 from web.extension import state
-from web.read_model.dead_letters import failed_delivery_ids, is_delivery_job, job_groups
+from web.read_model.dead_letters import failed_delivery_ids, job_groups
 
-VERBS = {"replay": "requeue", "discard": "delete"}
 routes = Routes("/api/v1")
 
 
@@ -108,65 +103,22 @@ def list_dead_letters() -> Response:
     return jsonify(dead_letters_view(query.task, query.scheduled_task))
 
 
-def _webhooks(action: str, body: DeadLetterAction) -> dict[str, Any]:
-    ext = state()
-    if body.task or body.scheduled_task:
-        raise ApiError(
-            400, "validation_error", "webhook dead letters are chosen by ids (or all), not by task"
-        )
-    if body.ids is not None:
-        ids, more = list(dict.fromkeys(body.ids))[: body.limit], False
-    else:
-        ids, total = failed_delivery_ids(ext.connection, body.limit)
-        more = total > len(ids)
-    store = WebhookStore(ext.connection)
-    done: list[str] = []
-    problems: list[dict[str, Any]] = []
-    for delivery_id in ids:
-        delivery = store.get_delivery(delivery_id) if len(delivery_id) <= 64 else None
-        if delivery is None or delivery.status != "failed":
-            problems.append(
-                {
-                    "id": delivery_id,
-                    "code": "not_a_dead_letter",
-                    "message": f"{delivery_id!r} is not a failed delivery",
-                }
-            )
-            continue
-        if not body.dry_run:
-            if action == "replay":
-                try:
-                    webhook_delivery.replay(ext.connection, ext.settings, delivery_id)
-                except webhook_delivery.NotReplayable as error:
-                    problems.append({"id": delivery_id, "code": "not_replayable", "message": str(error)})
-                    continue
-            else:
-                store.delete_delivery(delivery)
-        done.append(delivery_id)
-    return {"action": action, "dry_run": body.dry_run, "matched": len(ids), "done": 0 if body.dry_run else len(done),
-            "ids": done, "errors": problems, "more": more}  # fmt: skip
-
-
 def act_on_dead_letters(action: str, body: DeadLetterAction) -> dict[str, Any]:
-    """Replay or discard dead letters (shared with the page's bulk buttons)."""
-    if action not in VERBS:
-        raise ApiError(404, "unknown_action", f"no action {action!r}; actions are replay, discard")
+    """Replay or discard the dead letters ``body`` names (:mod:`web.commands.dead_letters`)."""
+    check_action(action)
+    ext = state()
     if body.kind == "webhook":
-        return _webhooks(action, body)
+        if body.task or body.scheduled_task:
+            raise ApiError(
+                400, "validation_error", "webhook dead letters are chosen by ids (or all), not by task"
+            )
+        return act_on_deliveries(ext.connection, ext.settings, action, body.ids, body.dry_run, body.limit)
     fields = (
         {"ids": body.ids}
         if body.ids is not None
         else {"task": body.task, "scheduled_task": body.scheduled_task}
     )
-    job_action = JobAction.model_validate({**fields, "dry_run": True, "limit": body.limit})
-    found = act(VERBS[action], job_action)  # a dry run first: which failed jobs match
-    ext = state()
-    jobs = Job.fetch_many(found["ids"], connection=ext.connection)
-    ids = [job.id for job in jobs if job is not None and not is_delivery_job(job)]  # those are webhooks
-    if body.dry_run or not ids:
-        return {**found, "action": action, "ids": ids, "matched": len(ids), "dry_run": body.dry_run}
-    result = act(VERBS[action], JobAction.model_validate({"ids": ids}))
-    return {**result, "action": action, "errors": found["errors"] + result["errors"], "more": found["more"]}
+    return act_on_failed_jobs(ext.connection, ext.settings, action, fields, body.dry_run, body.limit)
 
 
 @routes.post(

@@ -14,11 +14,11 @@ from __future__ import annotations
 from flask import Response, jsonify, request
 from pydantic import BaseModel
 
-from jobs.builtin.oauth import RefreshFailed, run_health_check, run_refresh
-from jobs.integrations.store import Integration
 from web.api.routes import Routes
+from web.commands.integrations import health_check_now as check_now
 from web.errors import ApiError
 from web.extension import state
+from web.read_model.integrations import integration as find_integration
 
 WAIT_VALUES = {"true": True, "1": True, "false": False, "0": False, "": False}
 routes = Routes("/api/v1")
@@ -39,24 +39,6 @@ def wants_wait() -> bool:
     return WAIT_VALUES[raw]
 
 
-def refresh_and_wait(integration: Integration) -> Response:
-    """Refresh ``integration`` in this request; 200 with the updated integration."""
-    from web.api.integrations import _get  # the resource module's lookup (404s, tenant check)
-
-    ext = state()
-    try:
-        result = run_refresh(ext.connection, ext.settings, integration.id)
-    except RefreshFailed as error:
-        raise ApiError(502, "refresh_failed", str(error)) from None
-    if "skipped" in result:
-        raise ApiError(409, "refresh_running", f"a refresh of {integration.id} is running now")
-    if "deferred" in result:
-        wait = max(1, round(float(result.get("seconds") or 1)))
-        raise ApiError(503, "provider_unavailable", f"the provider's circuit breaker is open; retry in {wait} s",
-                       headers={"Retry-After": str(wait)})  # fmt: skip
-    return jsonify(_get(integration.id).public())
-
-
 @routes.post(
     "/integrations/<integration_id>/health-check",
     "Check the integration now and answer the result (starts no second health-check chain)",
@@ -65,8 +47,6 @@ def refresh_and_wait(integration: Integration) -> Response:
     name="integration_health_check",
 )
 def health_check_now(integration_id: str) -> Response:
-    from web.api.integrations import _get
-
-    integration = _get(integration_id)
     ext = state()
-    return jsonify(run_health_check(ext.connection, ext.settings, integration.id))
+    integration = find_integration(ext.connection, ext.settings, integration_id)
+    return jsonify(check_now(ext.connection, ext.settings, integration))

@@ -2,31 +2,19 @@
 
 from __future__ import annotations
 
-import re
-import time
-
 from flask import Response, jsonify, request, url_for
 from pydantic import BaseModel, Field
 
-from jobs.crypto import EncryptionUnavailable, cipher
-from jobs.integrations.store import (
-    Integration,
-    IntegrationStore,
-    schedule_health,
-    schedule_refresh,
-    unschedule,
-)
-from jobs.outbound.url_policy import TargetRefused, check_url
 from web.api.body import parse_body
-from web.api.integration_actions import refresh_and_wait, wants_wait
+from web.api.integration_actions import wants_wait
 from web.api.jobs import accepted
 from web.api.openapi import READ_ERRORS, WRITE_ERRORS, query_param
 from web.api.routes import ListOf, Routes
 from web.api.schemas import JobAccepted, Strict
-from web.errors import ApiError
+from web.commands import integrations as commands
 from web.extension import state
+from web.read_model import integrations as read
 
-ID_PATTERN = re.compile(r"^int_[0-9a-f]{16}$")
 NAME = r"^[A-Za-z0-9_.:-]{1,100}$"
 routes = Routes("/api/v1")
 
@@ -71,20 +59,6 @@ class RefreshQueued(JobAccepted):
 SHOWN = "The integration (no secrets or tokens)"
 
 
-def _store() -> IntegrationStore:
-    try:
-        return IntegrationStore(state().connection, cipher(state().settings))
-    except EncryptionUnavailable as error:
-        raise ApiError(409, "encryption_unavailable", str(error)) from None
-
-
-def _get(integration_id: str, tenant_id: str | None = None) -> Integration:
-    found = _store().get(integration_id) if ID_PATTERN.match(integration_id) else None
-    if found is None or (tenant_id is not None and found.tenant_id != tenant_id):
-        raise ApiError(404, "integration_not_found", f"no integration {integration_id!r}")
-    return found
-
-
 @routes.post(
     "/integrations",
     "Register an OAuth integration; schedules its token refresh and health check",
@@ -95,14 +69,7 @@ def _get(integration_id: str, tenant_id: str | None = None) -> Integration:
 def create_integration() -> Response:
     body = parse_body(IntegrationCreate)
     ext = state()
-    try:
-        check_url(body.token_url, ext.settings.webhook_allow_private_targets)
-    except TargetRefused as error:
-        raise ApiError(400, "target_refused", f"token_url: {error}") from None
-    now = time.time()
-    integration = _store().create(body.model_dump(), now)
-    schedule_refresh(ext.connection, ext.settings, integration, now)
-    schedule_health(ext.connection, ext.settings, integration)
+    integration = commands.create_integration(ext.connection, ext.settings, body.model_dump())
     response = jsonify(integration.public())
     response.status_code = 201
     response.headers["Location"] = url_for("api_v1.get_integration", integration_id=integration.id)
@@ -116,9 +83,9 @@ def create_integration() -> Response:
     errors=READ_ERRORS,
 )
 def list_integrations() -> Response:
-    tenant = request.args.get("tenant_id")
-    items = [i.public() for i in _store().all() if tenant is None or i.tenant_id == tenant]
-    return jsonify({"items": items})
+    ext = state()
+    found = read.integrations(ext.connection, ext.settings, request.args.get("tenant_id"))
+    return jsonify({"items": [i.public() for i in found]})
 
 
 @routes.get(
@@ -128,7 +95,8 @@ def list_integrations() -> Response:
     errors=(*READ_ERRORS, 404),
 )
 def get_integration(integration_id: str) -> Response:
-    return jsonify(_get(integration_id).public())
+    ext = state()
+    return jsonify(read.integration(ext.connection, ext.settings, integration_id).public())
 
 
 @routes.delete(
@@ -138,9 +106,9 @@ def get_integration(integration_id: str) -> Response:
     errors=(401, 403, 404, 503),
 )
 def delete_integration(integration_id: str) -> Response:
-    integration = _get(integration_id)
-    unschedule(state().connection, integration.id)
-    _store().delete(integration.id)
+    ext = state()
+    integration = read.integration(ext.connection, ext.settings, integration_id)
+    commands.delete_integration(ext.connection, ext.settings, integration)
     return jsonify(integration.public())
 
 
@@ -161,10 +129,7 @@ def delete_integration(integration_id: str) -> Response:
 )
 def refresh_now(tenant_id: str, integration_id: str) -> Response:
     ext = state()
-    integration = _get(integration_id, tenant_id)
+    integration = read.integration(ext.connection, ext.settings, integration_id, tenant_id)
     if wants_wait():
-        return refresh_and_wait(integration)
-    job = schedule_refresh(ext.connection, ext.settings, integration, time.time(), urgent=True)
-    if job is None:
-        raise ApiError(409, "refresh_running", f"a refresh of {integration_id} is running now")
-    return accepted(job)
+        return jsonify(commands.refresh_and_wait(ext.connection, ext.settings, integration).public())
+    return accepted(commands.queue_refresh(ext.connection, ext.settings, integration))

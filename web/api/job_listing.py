@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from flask import Response, jsonify, request, url_for
 
-from web.api.job_schemas import JobList, JobListQuery, filter_parameters, parse_query
+from web.api.job_schemas import JobList, JobListQuery, check_queue, filter_parameters, parse_query
 from web.api.openapi import query_param
 from web.api.routes import Routes
 from web.errors import ApiError
@@ -22,17 +22,10 @@ PAGING = (
 )
 
 
-def check_queue(queue: str | None) -> None:
-    """A 400 for a queue this deployment has no workers for (the same answer as POST /api/v1/jobs)."""
-    queues = state().settings.queues
-    if queue is not None and queue not in queues:
-        raise ApiError(400, "unknown_queue", f"no queue named {queue!r}; queues are {', '.join(queues)}")
-
-
 def search_jobs(query: JobListQuery) -> JobPage:
     """The page ``query`` asks for (shared with the jobs page), or a 400 for a bad queue or cursor."""
     ext = state()
-    check_queue(query.queue)
+    check_queue(query.queue, ext.settings.queues)
     try:
         return list_jobs(ext.connection, query.to_filter(ext.settings.queues), query.limit, query.cursor)
     except InvalidCursor as error:

@@ -10,7 +10,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationErro
 
 from web.api.openapi import query_param
 from web.api.schemas import QUEUE_PATTERN, JobView, Strict
-from web.errors import validation_error
+from web.errors import ApiError, validation_error
 from web.read_model.job_search import MAX_LIMIT, STATUSES, JobFilter
 
 Status = Literal["queued", "started", "scheduled", "deferred", "finished", "failed", "canceled"]
@@ -74,6 +74,12 @@ def parse_query(model: type[JobListQuery], args: dict[str, str]) -> JobListQuery
         return model.model_validate(given)
     except ValidationError as error:
         raise validation_error(error) from None
+
+
+def check_queue(queue: str | None, queues: tuple[str, ...]) -> None:
+    """A 400 for a queue this deployment has no workers for (the same answer as POST /api/v1/jobs)."""
+    if queue is not None and queue not in queues:
+        raise ApiError(400, "unknown_queue", f"no queue named {queue!r}; queues are {', '.join(queues)}")
 
 
 class JobList(BaseModel):

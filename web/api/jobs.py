@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Response, jsonify, url_for
-from rq.job import Job
 
 from jobs.dependencies import DependencyProblem
 from jobs.enqueue import JobIdTaken, JobRequest, UnknownQueue, enqueue
@@ -20,6 +19,9 @@ from web.extension import state
 from web.idempotency import with_idempotency
 from web.read_model.queries import job_view
 from web.security.auth import current_principal
+
+if TYPE_CHECKING:
+    from rq.job import Job  # annotations only: jobs are fetched through web.commands.jobs
 
 routes = Routes("/api/v1")
 IDEMPOTENCY_HEADER = {

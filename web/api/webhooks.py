@@ -4,25 +4,16 @@ The request/response models are in :mod:`web.api.webhook_schemas`."""
 
 from __future__ import annotations
 
-import re
-from datetime import UTC, datetime
 from typing import Any
 
 from flask import Response, jsonify, request, url_for
 
-from jobs.crypto import EncryptionUnavailable, cipher
-from jobs.enqueue import JobRequest, enqueue
-from jobs.outbound.url_policy import TargetRefused, check_url
-from jobs.webhooks import delivery as webhook_delivery
-from jobs.webhooks import standard_signatures as standard_webhooks
-from jobs.webhooks.store import STATUSES, Delivery, WebhookStore
 from web.api.body import parse_body
 from web.api.jobs import accepted
 from web.api.openapi import READ_ERRORS, WRITE_ERRORS, query_param
 from web.api.routes import ListOf, Routes
 from web.api.times import with_iso
 from web.api.webhook_schemas import (
-    EVENT_TYPE,
     MAX_PER_PAGE,
     DeliveryView,
     EndpointCreate,
@@ -33,10 +24,12 @@ from web.api.webhook_schemas import (
     EventCreate,
     SweepQueued,
 )
+from web.commands import webhooks as commands
 from web.errors import ApiError
 from web.extension import state
+from web.read_model import webhooks as read
+from web.read_model.webhooks import ID_PATTERN, STATUSES, Delivery
 
-ID_PATTERN = re.compile(r"^[a-z]{2,4}_[0-9a-f]{16}$")
 routes = Routes("/api/v1")
 SHOWN = "The endpoint (never its secret)"
 DELIVERY_FILTERS = (
@@ -55,36 +48,6 @@ def delivery_view(delivery: Delivery) -> dict[str, Any]:
     return with_iso(delivery.public(), *DELIVERY_TIMES)
 
 
-def _check_events(events: list[str]) -> list[str]:
-    for event in events:
-        if event != "*" and not re.match(EVENT_TYPE, event):
-            raise ApiError(400, "validation_error", f"events: {event!r} is not an event type (or '*')")
-    return events
-
-
-def _check_target(url: str) -> str:
-    try:
-        return check_url(url, state().settings.webhook_allow_private_targets)
-    except TargetRefused as error:
-        raise ApiError(400, "target_refused", f"url: {error}") from None
-
-
-def _encrypting() -> Any:
-    try:
-        return cipher(state().settings)
-    except EncryptionUnavailable as error:
-        raise ApiError(409, "encryption_unavailable", str(error)) from None
-
-
-def _endpoint(endpoint_id: str) -> Any:
-    endpoint = (
-        WebhookStore(state().connection).get_endpoint(endpoint_id) if ID_PATTERN.match(endpoint_id) else None
-    )
-    if endpoint is None:
-        raise ApiError(404, "endpoint_not_found", f"no webhook endpoint {endpoint_id!r}")
-    return endpoint
-
-
 @routes.post(
     "/webhooks/endpoints",
     "Register a webhook endpoint",
@@ -94,12 +57,9 @@ def _endpoint(endpoint_id: str) -> Any:
 )
 def create_endpoint() -> Response:
     body = parse_body(EndpointCreate)
-    now = datetime.now(UTC).isoformat()
-    store = WebhookStore(state().connection)
-    secret = body.secret or standard_webhooks.generate_secret()
-    endpoint = store.create_endpoint(_check_target(body.url), secret, _check_events(body.events),
-                                     body.active, body.description, _encrypting(), now)  # fmt: skip
-    shown = endpoint.public() if body.secret else {**endpoint.public(), "secret": secret}
+    ext = state()
+    endpoint, generated = commands.create_endpoint(ext.connection, ext.settings, body)
+    shown = endpoint.public() if generated is None else {**endpoint.public(), "secret": generated}
     response = jsonify(shown)
     response.status_code = 201
     response.headers["Location"] = url_for("api_v1.get_endpoint", endpoint_id=endpoint.id)
@@ -110,7 +70,7 @@ def create_endpoint() -> Response:
     "/webhooks/endpoints", "Webhook endpoints", {200: (ListOf(EndpointView), "Endpoints")}, errors=READ_ERRORS
 )
 def list_endpoints() -> Response:
-    return jsonify({"items": [e.public() for e in WebhookStore(state().connection).endpoints()]})
+    return jsonify({"items": [e.public() for e in read.endpoints(state().connection)]})
 
 
 @routes.get(
@@ -120,7 +80,7 @@ def list_endpoints() -> Response:
     errors=(*READ_ERRORS, 404),
 )
 def get_endpoint(endpoint_id: str) -> Response:
-    return jsonify(_endpoint(endpoint_id).public())
+    return jsonify(read.endpoint(state().connection, endpoint_id).public())
 
 
 @routes.patch(
@@ -131,23 +91,10 @@ def get_endpoint(endpoint_id: str) -> Response:
     body=EndpointUpdate,
 )
 def update_endpoint(endpoint_id: str) -> Response:
-    from dataclasses import replace
-
-    endpoint = _endpoint(endpoint_id)
+    ext = state()
+    endpoint = read.endpoint(ext.connection, endpoint_id)
     body = parse_body(EndpointUpdate)
-    changes: dict[str, Any] = {"updated_at": datetime.now(UTC).isoformat()}
-    if body.url is not None:
-        changes["url"] = _check_target(body.url)
-    if body.secret is not None:
-        changes["secret_encrypted"] = _encrypting().encrypt(body.secret)
-    if body.events is not None:
-        changes["events"] = sorted(set(_check_events(body.events)))
-    if body.active is not None:
-        changes["active"] = body.active
-    if body.description is not None:
-        changes["description"] = body.description
-    updated = WebhookStore(state().connection).save_endpoint(replace(endpoint, **changes))
-    return jsonify(updated.public())
+    return jsonify(commands.update_endpoint(ext.connection, ext.settings, endpoint, body).public())
 
 
 @routes.delete(
@@ -157,8 +104,9 @@ def update_endpoint(endpoint_id: str) -> Response:
     errors=(401, 403, 404, 503),
 )
 def delete_endpoint(endpoint_id: str) -> Response:
-    endpoint = _endpoint(endpoint_id)
-    WebhookStore(state().connection).delete_endpoint(endpoint.id)
+    connection = state().connection
+    endpoint = read.endpoint(connection, endpoint_id)
+    commands.delete_endpoint(connection, endpoint)
     return jsonify(endpoint.public())
 
 
@@ -173,9 +121,7 @@ def delete_endpoint(endpoint_id: str) -> Response:
 def publish() -> Response:
     body = parse_body(EventCreate)
     ext = state()
-    event_id, deliveries = webhook_delivery.publish_event(
-        ext.connection, ext.settings, body.type, body.payload
-    )
+    event_id, deliveries = commands.publish_event(ext.connection, ext.settings, body.type, body.payload)
     response = jsonify(
         {"event_id": event_id, "type": body.type, "deliveries": [delivery_view(d) for d in deliveries]}
     )
@@ -208,19 +154,10 @@ def list_deliveries() -> Response:
         raise ApiError(400, "validation_error", "endpoint: not an endpoint id")
     page = _int_arg("page", 1, 1, 1_000_000)
     per_page = _int_arg("per_page", 50, 1, MAX_PER_PAGE)
-    items, total = WebhookStore(state().connection).list_deliveries(endpoint, status, page, per_page)
+    items, total = read.deliveries(state().connection, endpoint, status, page, per_page)
     return jsonify(
         {"items": [delivery_view(d) for d in items], "total": total, "page": page, "per_page": per_page}
     )
-
-
-def _delivery(delivery_id: str) -> Delivery:
-    found = (
-        WebhookStore(state().connection).get_delivery(delivery_id) if ID_PATTERN.match(delivery_id) else None
-    )
-    if found is None:
-        raise ApiError(404, "delivery_not_found", f"no webhook delivery {delivery_id!r}")
-    return found
 
 
 @routes.get(
@@ -230,9 +167,9 @@ def _delivery(delivery_id: str) -> Delivery:
     errors=(*READ_ERRORS, 404),
 )
 def get_delivery(delivery_id: str) -> Response:
-    delivery = _delivery(delivery_id)
-    log = WebhookStore(state().connection).attempt_log(delivery.id)
-    return jsonify({**delivery_view(delivery), "attempt_log": log})
+    connection = state().connection
+    delivery = read.delivery(connection, delivery_id)
+    return jsonify({**delivery_view(delivery), "attempt_log": read.attempt_log(connection, delivery.id)})
 
 
 @routes.post(
@@ -243,14 +180,7 @@ def get_delivery(delivery_id: str) -> Response:
 )
 def retry_delivery(delivery_id: str) -> Response:
     ext = state()
-    _delivery(delivery_id)
-    try:
-        replayed = webhook_delivery.replay(ext.connection, ext.settings, delivery_id)
-    except webhook_delivery.NotReplayable as error:
-        raise ApiError(409, "not_replayable", str(error)) from None
-    if replayed is None:
-        raise ApiError(404, "delivery_not_found", f"no webhook delivery {delivery_id!r}")
-    response = jsonify(delivery_view(replayed))
+    response = jsonify(delivery_view(commands.replay_delivery(ext.connection, ext.settings, delivery_id)))
     response.status_code = 202
     return response
 
@@ -264,5 +194,4 @@ def retry_delivery(delivery_id: str) -> Response:
 )
 def retry_all() -> Response:
     ext = state()
-    job = enqueue(ext.connection, ext.settings, JobRequest("webhooks.retry_sweep", at_front=True)).job
-    return accepted(job)
+    return accepted(commands.retry_all(ext.connection, ext.settings))

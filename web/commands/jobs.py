@@ -1,4 +1,9 @@
-"""Job state changes shared by the REST API and the pages: fetch, requeue, delete, cancel, one by one or many."""
+"""Job state changes shared by the REST API and the pages: fetch, requeue, delete, cancel, one by one or many.
+
+Many at once (:func:`act_on_jobs`) names the jobs by id or by the listing's filters (``status``
+defaults to ``failed``: the bulk actions exist to clear failures); filtered jobs are found through the
+same read model as ``GET /api/v1/jobs``, at most ``limit`` a call, and ``more`` says to call again.
+"""
 
 from __future__ import annotations
 
@@ -13,12 +18,17 @@ from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 
 from jobs import keys
+from jobs.settings import Settings
 from scheduler.executions import ExecutionLog
+from web.api.job_schemas import JobAction, check_queue
 from web.api.schemas import JOB_ID_PATTERN
 from web.errors import ApiError
+from web.read_model.job_search import FILTER_FIELDS, MAX_LIMIT, JobFilter
+from web.read_model.queries import list_jobs
 
 REQUEUEABLE = (JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED)
 REPLAYED_KEPT = 200  # recently requeued job ids remembered for the dead-letters page
+MAX_PAGES = 50  # listing pages read to gather one bulk call's jobs (each examines a bounded window)
 
 
 def fetch_job(connection: Redis, job_id: str) -> Job:
@@ -99,6 +109,42 @@ def apply_to_many(connection: Redis, job_ids: list[str], action: str, dry_run: b
             continue
         done.append(job_id)
     return {"ids": done, "errors": errors}
+
+
+def matching_ids(connection: Redis, flt: JobFilter, limit: int) -> tuple[list[str], bool]:
+    """Ids of up to ``limit`` jobs matching ``flt``, newest first, and whether more may match."""
+    ids: list[str] = []
+    cursor: str | None = None
+    for _ in range(MAX_PAGES):
+        page = list_jobs(connection, flt, min(MAX_LIMIT, limit - len(ids)), cursor)
+        ids.extend(job.id for job, _ in page.jobs)
+        cursor = page.next_cursor
+        if cursor is None or len(ids) >= limit:
+            break
+    return ids[:limit], cursor is not None
+
+
+def act_on_jobs(connection: Redis, settings: Settings, action: str, body: JobAction) -> dict[str, Any]:
+    """Run ``action`` (``requeue`` or ``delete``) on the jobs ``body`` names: what matched, what was
+    done, what was refused and whether more match."""
+    if body.ids is not None:
+        given = [name for name in FILTER_FIELDS if getattr(body, name) is not None]
+        if given:
+            raise ApiError(400, "validation_error", f"give ids or filters, not both (got {', '.join(given)})")
+        ids, more = list(dict.fromkeys(body.ids))[: body.limit], False
+    else:
+        check_queue(body.queue, settings.queues)
+        ids, more = matching_ids(connection, body.to_filter(settings.queues, ("failed",)), body.limit)
+    outcome = apply_to_many(connection, ids, action, body.dry_run)
+    return {
+        "action": action,
+        "dry_run": body.dry_run,
+        "matched": len(ids),
+        "done": 0 if body.dry_run else len(outcome["ids"]),
+        "ids": outcome["ids"],
+        "errors": outcome["errors"],
+        "more": more,
+    }
 
 
 def _check_requeueable(job: Job) -> None:

@@ -2,21 +2,22 @@
 replay / discard; the failed jobs one by one; failed webhook deliveries, with bulk replay / discard.
 
 Grouping and the bulk actions are ``/api/v1/dead-letters``'s own code (:mod:`web.read_model.dead_letters`,
-:func:`web.api.dead_letters.act_on_dead_letters`); a group's buttons act on exactly the jobs of the group.
+:mod:`web.commands.dead_letters`); a group's buttons act on exactly the jobs of the group.
 """
 
 from __future__ import annotations
 
 from flask import Blueprint, Response, flash, redirect, request, url_for
 
-from jobs.webhooks.store import WebhookStore
-from web.api.dead_letters import DeadLetterAction, act_on_dead_letters
+from web.api.job_schemas import MAX_ACTION_IDS
+from web.commands.dead_letters import act_on_deliveries, act_on_failed_jobs
 from web.commands.jobs import fetch_job, requeue
 from web.errors import ApiError
 from web.extension import state
 from web.pages import pagination, render
 from web.read_model.dead_letters import job_groups, recently_replayed
 from web.read_model.queries import failed_jobs_page
+from web.read_model.webhooks import deliveries as list_deliveries
 
 DELIVERIES_SHOWN = 20  # failed webhook deliveries listed here; the webhooks page pages through all
 KINDS = ("", "job", "webhook")
@@ -33,7 +34,7 @@ def dead_letters() -> Response:
     scheduled_task = request.args.get("scheduled_task", "").strip() or None
     grouped = job_groups(ext.connection, ext.settings.queues, task, scheduled_task)
     result = failed_jobs_page(ext.connection, ext.settings.queues, page, per_page)
-    deliveries, total = WebhookStore(ext.connection).list_deliveries(None, "failed", 1, DELIVERIES_SHOWN)
+    deliveries, total = list_deliveries(ext.connection, None, "failed", 1, DELIVERIES_SHOWN)
     return render(
         "dead_letters.html",
         "_dead_letters_figures.html",
@@ -67,10 +68,14 @@ def bulk(action: str) -> Response:
         ids = [i for value in request.form.getlist("group") for i in value.split() if i]
     if not ids:
         raise ApiError(400, "validation_error", "tick at least one row first")
-    body = DeadLetterAction.model_validate(
-        {"kind": "webhook" if kind == "webhook" else "job", "ids": ids[:1000]}
-    )
-    outcome = act_on_dead_letters(action, body)
+    ext = state()
+    ids = ids[:MAX_ACTION_IDS]
+    if kind == "webhook":
+        outcome = act_on_deliveries(ext.connection, ext.settings, action, ids, False, MAX_ACTION_IDS)
+    else:
+        outcome = act_on_failed_jobs(
+            ext.connection, ext.settings, action, {"ids": ids}, False, MAX_ACTION_IDS
+        )
     noun = (
         "deliver" + ("ies" if outcome["done"] != 1 else "y")
         if kind == "webhook"

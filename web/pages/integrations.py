@@ -1,21 +1,21 @@
 """Webhooks (endpoints, recent deliveries with attempts) and OAuth integrations (status, expiry, next
-refresh), read through the stores of the webhook and integration modules; failed deliveries are also
-listed on the dead-letters page, and their replay is the webhooks API's own view."""
+refresh), read through :mod:`web.read_model.webhooks` and :mod:`web.read_model.integrations`; failed
+deliveries are also listed on the dead-letters page, and their replay is the webhooks API's own command
+(:func:`web.commands.webhooks.replay_delivery`)."""
 
 from __future__ import annotations
-
-from datetime import UTC, datetime
 
 from flask import Blueprint, Response, flash, redirect, request, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
-from jobs.crypto import EncryptionUnavailable, cipher
-from jobs.integrations.store import IntegrationStore, refresh_due
-from jobs.webhooks.store import STATUSES, WebhookStore
-from web.api import webhooks as webhooks_api
+from jobs.crypto import EncryptionUnavailable
+from web.commands.webhooks import replay_delivery as replay
 from web.errors import ApiError
 from web.extension import state
 from web.pages import pagination, render
+from web.read_model import webhooks as read_webhooks
+from web.read_model.integrations import with_next_refresh
+from web.read_model.webhooks import STATUSES
 
 
 def webhooks() -> Response:
@@ -23,10 +23,10 @@ def webhooks() -> Response:
     status = request.args.get("status") or None
     if status is not None and status not in STATUSES:
         raise ApiError(400, "validation_error", f"status must be one of {', '.join(STATUSES)}")
-    store = WebhookStore(state().connection)
-    deliveries, total = store.list_deliveries(None, status, page, per_page)
+    connection = state().connection
+    deliveries, total = read_webhooks.deliveries(connection, None, status, page, per_page)
     result = {"items": [d.public() for d in deliveries], "total": total, "page": page, "per_page": per_page}
-    endpoints = [e.public() for e in store.endpoints()]
+    endpoints = [e.public() for e in read_webhooks.endpoints(connection)]
     return render(
         "webhooks.html",
         "_webhooks_figures.html",
@@ -39,7 +39,8 @@ def webhooks() -> Response:
 
 def replay_delivery(delivery_id: str) -> BaseResponse:
     """The webhooks API's replay (a 404 or 409 comes back as that API's error)."""
-    webhooks_api.retry_delivery(delivery_id)
+    ext = state()
+    replay(ext.connection, ext.settings, delivery_id)
     flash(f"webhook delivery {delivery_id} is being sent again")
     return redirect(url_for("pages.dead_letters"))
 
@@ -47,15 +48,9 @@ def replay_delivery(delivery_id: str) -> BaseResponse:
 def integrations() -> Response:
     ext = state()
     try:
-        store = IntegrationStore(ext.connection, cipher(ext.settings))
+        items = with_next_refresh(ext.connection, ext.settings)
     except EncryptionUnavailable as error:
         return render("integrations.html", items=[], problem=str(error))
-    items = []
-    for integration in store.all():
-        view = integration.public()
-        due = refresh_due(integration.expires_at, ext.settings.oauth_refresh_lead)
-        view["next_refresh"] = datetime.fromtimestamp(due, UTC).isoformat(timespec="seconds")
-        items.append(view)
     return render("integrations.html", "_integrations_figures.html", items=items, problem=None)
 
 

@@ -2,7 +2,7 @@
 page with retry / cancel / delete; bulk requeue and delete from the list.
 
 The list is ``GET /api/v1/jobs``'s own search (:func:`web.api.job_listing.search_jobs`), the bulk buttons
-are ``POST /api/v1/jobs/actions/*``'s own code (:func:`web.api.job_actions.act`) and the single-job
+are ``POST /api/v1/jobs/actions/*``'s own code (:func:`web.commands.jobs.act_on_jobs`) and the single-job
 buttons call :mod:`web.commands.jobs`, so the pages and the API never disagree. Bad filter values are a 400
 error page naming the field.
 """
@@ -16,10 +16,9 @@ from flask import Blueprint, Response, flash, redirect, request, url_for
 from pydantic import ValidationError
 
 from jobs.registry import registry
-from web.api.job_actions import act
 from web.api.job_listing import search_jobs
 from web.api.job_schemas import DEFAULT_LIMIT, JobAction, JobListQuery, parse_query
-from web.commands.jobs import cancel, delete, fetch_job, requeue
+from web.commands.jobs import act_on_jobs, cancel, delete, fetch_job, requeue
 from web.errors import ApiError, validation_error
 from web.extension import state
 from web.pages import render
@@ -117,7 +116,8 @@ def bulk(action: str) -> Response:
         body = JobAction.model_validate_json(json.dumps(fields))
     except ValidationError as error:
         raise validation_error(error) from None
-    outcome = act(action, body)
+    ext = state()
+    outcome = act_on_jobs(ext.connection, ext.settings, action, body)
     message = f"{VERBS[action]} {outcome['done']} job{'s' if outcome['done'] != 1 else ''}"
     if outcome["errors"]:
         message += f"; {len(outcome['errors'])} refused ({outcome['errors'][0]['message']})"

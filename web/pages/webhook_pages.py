@@ -1,32 +1,30 @@
 """Webhook endpoints created, edited, disabled and deleted from the browser; one delivery's page with
-its payload and every attempt, and replay; integration refresh now / health check now / delete and circuit-breaker reset.
+its payload and every attempt, and replay; integration refresh now / health check now / delete and
+circuit-breaker reset.
 
-The buttons call the REST API's own view functions where those take no body (delete an endpoint,
-replay a delivery, refresh or delete an integration, reset a breaker), so a button and an endpoint
-do the same thing; the endpoint form validates with the API's own models and target check.
+The buttons and the endpoint form call the same command modules as the REST API (:mod:`web.commands`:
+webhooks, integrations, breakers) and read through :mod:`web.read_model`, so a button and an endpoint do
+the same thing; the endpoint form validates with the API's own models and target check.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import replace
-from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, Response, flash, g, redirect, request, url_for
 from pydantic import ValidationError
 from werkzeug.wrappers import Response as BaseResponse
 
-from jobs.webhooks import standard_signatures as standard_webhooks
-from jobs.webhooks.store import WebhookStore
-from web.api import breakers as breakers_api
-from web.api import integration_actions
-from web.api import integrations as integrations_api
-from web.api import webhooks as webhooks_api
 from web.api.webhook_schemas import EndpointCreate, EndpointUpdate
+from web.commands import breakers as breaker_commands
+from web.commands import integrations as integration_commands
+from web.commands import webhooks as webhook_commands
 from web.errors import ApiError, validation_details
 from web.extension import state
 from web.pages import render
+from web.read_model import webhooks as read_webhooks
+from web.read_model.integrations import integration as find_integration
 from web.read_model.job_detail import pretty
 
 
@@ -51,89 +49,63 @@ def _admins_only() -> None:
 
 
 def _form(values: dict[str, Any], errors: list[dict[str, str]], endpoint_id: str | None) -> Response:
-    _admins_only()
     response = render("webhook_form.html", values=values, errors=errors, endpoint_id=endpoint_id)
     if errors:
         response.status_code = 400
     return response
 
 
-def _problems(call: Any) -> list[dict[str, str]] | Any:
-    try:
-        return call()
-    except ValidationError as error:
+def _problems(error: ValidationError | ApiError) -> list[dict[str, str]]:
+    """What the form shows beside its fields: each validation problem, or the one refusal."""
+    if isinstance(error, ValidationError):
         return [{"field": d["field"], "message": d["message"]} for d in validation_details(error)]
-    except ApiError as error:
-        return [{"field": error.message.split(":", 1)[0], "message": error.message}]
+    return [{"field": error.message.split(":", 1)[0], "message": error.message}]
 
 
-def new_endpoint() -> Response:
-    if request.method == "GET":
-        return _form({"events": ["*"], "active": True}, [], None)
-    values = _form_values()
-
-    def create() -> Any:
-        body = EndpointCreate.model_validate(values)
-        secret = body.secret or standard_webhooks.generate_secret()
-        store = WebhookStore(state().connection)
-        endpoint = store.create_endpoint(webhooks_api._check_target(body.url), secret,
-                                         webhooks_api._check_events(body.events), body.active, body.description,
-                                         webhooks_api._encrypting(), datetime.now(UTC).isoformat())  # fmt: skip
-        return endpoint, (None if body.secret else secret)
-
-    outcome = _problems(create)
-    if isinstance(outcome, list):
-        return _form(values, outcome, None)
-    endpoint, secret = outcome
-    # the generated secret is shown once, on this page (never in a cookie or a redirect)
-    return render("webhook_created.html", endpoint=endpoint.public(), secret=secret)
-
-
-def edit_endpoint(endpoint_id: str) -> Response | BaseResponse:
+def endpoint_form(endpoint_id: str | None = None) -> Response | BaseResponse:
+    """The endpoint form: a new endpoint (no ``endpoint_id``) or an existing one. A new endpoint's page
+    shows a secret Taskyard generated once (never in a cookie or a redirect); an edit sets every field
+    the form has (a blank secret keeps the old one) and goes back to the webhooks page."""
     _admins_only()
-    endpoint = webhooks_api._endpoint(endpoint_id)
+    ext = state()
+    endpoint = None if endpoint_id is None else read_webhooks.endpoint(ext.connection, endpoint_id)
+    shown_id = None if endpoint is None else endpoint.id
     if request.method == "GET":
-        return _form(endpoint.public(), [], endpoint.id)
+        blank = {"events": ["*"], "active": True}
+        return _form(blank if endpoint is None else endpoint.public(), [], shown_id)
     values = _form_values()
-
-    def update() -> Any:
-        body = EndpointUpdate.model_validate(values)
-        changes: dict[str, Any] = {
-            "updated_at": datetime.now(UTC).isoformat(),
-            "url": webhooks_api._check_target(body.url or endpoint.url),
-            "events": sorted(set(webhooks_api._check_events(body.events or endpoint.events))),
-            "active": bool(body.active),
-            "description": body.description or "",
-        }
-        if body.secret is not None:
-            changes["secret_encrypted"] = webhooks_api._encrypting().encrypt(body.secret)
-        return WebhookStore(state().connection).save_endpoint(replace(endpoint, **changes))
-
-    outcome = _problems(update)
-    if isinstance(outcome, list):
-        return _form(values, outcome, endpoint.id)
+    try:
+        if endpoint is None:
+            body = EndpointCreate.model_validate(values)
+            created, secret = webhook_commands.create_endpoint(ext.connection, ext.settings, body)
+            return render("webhook_created.html", endpoint=created.public(), secret=secret)
+        changes = EndpointUpdate.model_validate(values)
+        webhook_commands.update_endpoint(ext.connection, ext.settings, endpoint, changes)
+    except (ValidationError, ApiError) as error:
+        return _form(values, _problems(error), shown_id)
     flash(f"saved webhook endpoint {endpoint.id}")
     return redirect(url_for("pages.webhooks"))
 
 
 def toggle_endpoint(endpoint_id: str) -> BaseResponse:
-    endpoint = webhooks_api._endpoint(endpoint_id)
-    WebhookStore(state().connection).save_endpoint(
-        replace(endpoint, active=not endpoint.active, updated_at=datetime.now(UTC).isoformat())
-    )
+    connection = state().connection
+    endpoint = read_webhooks.endpoint(connection, endpoint_id)
+    webhook_commands.toggle_endpoint(connection, endpoint)
     flash(f"webhook endpoint {endpoint.id} {'disabled' if endpoint.active else 'enabled'}")
     return redirect(url_for("pages.webhooks"))
 
 
 def delete_endpoint(endpoint_id: str) -> BaseResponse:
-    webhooks_api.delete_endpoint(endpoint_id)
+    connection = state().connection
+    webhook_commands.delete_endpoint(connection, read_webhooks.endpoint(connection, endpoint_id))
     flash(f"deleted webhook endpoint {endpoint_id}")
     return redirect(url_for("pages.webhooks"))
 
 
 def delivery(delivery_id: str) -> Response:
-    found = webhooks_api._delivery(delivery_id)
-    attempts = WebhookStore(state().connection).attempt_log(found.id)
+    connection = state().connection
+    found = read_webhooks.delivery(connection, delivery_id)
+    attempts = read_webhooks.attempt_log(connection, found.id)
     try:
         payload = pretty(json.loads(found.body))
     except ValueError:
@@ -145,49 +117,53 @@ def delivery(delivery_id: str) -> Response:
 
 
 def replay_from_page(delivery_id: str) -> BaseResponse:
-    webhooks_api.retry_delivery(delivery_id)
+    ext = state()
+    webhook_commands.replay_delivery(ext.connection, ext.settings, delivery_id)
     flash(f"webhook delivery {delivery_id} is being sent again")
     return redirect(url_for("pages.delivery", delivery_id=delivery_id))
 
 
-def refresh_integration(integration_id: str) -> BaseResponse:
-    integration = integrations_api._get(integration_id)
-    integrations_api.refresh_now(integration.tenant_id, integration.id)
-    flash(f"integration {integration.id}: refresh queued")
-    return redirect(url_for("pages.integrations"))
-
-
-def check_integration(integration_id: str) -> BaseResponse:
-    """The API's health check now: runs one check in this request and says how it went."""
-    result = integration_actions.health_check_now(integration_id).get_json() or {}
-    action = f" ({result['action']})" if result.get("action") else ""
-    flash(f"integration {integration_id}: health check says {result.get('status', 'unknown')}{action}")
-    return redirect(url_for("pages.integrations"))
-
-
-def delete_integration(integration_id: str) -> BaseResponse:
-    integrations_api.delete_integration(integration_id)
-    flash(f"deleted integration {integration_id}")
+def integration_button(integration_id: str, button: str) -> BaseResponse:
+    """An integration's buttons: ``refresh`` (a refresh job now), ``health-check`` (the API's health
+    check now: one check in this request, and how it went) and ``delete``."""
+    ext = state()
+    integration = find_integration(ext.connection, ext.settings, integration_id)
+    if button == "refresh":
+        integration_commands.queue_refresh(ext.connection, ext.settings, integration)
+        message = f"integration {integration.id}: refresh queued"
+    elif button == "health-check":
+        result = integration_commands.health_check_now(ext.connection, ext.settings, integration)
+        action = f" ({result['action']})" if result.get("action") else ""
+        message = f"integration {integration_id}: health check says {result.get('status', 'unknown')}{action}"
+    else:
+        integration_commands.delete_integration(ext.connection, ext.settings, integration)
+        message = f"deleted integration {integration_id}"
+    flash(message)
     return redirect(url_for("pages.integrations"))
 
 
 def reset_breaker(name: str) -> BaseResponse:
-    breakers_api.reset_breaker(name)
+    ext = state()
+    breaker_commands.reset(ext.connection, ext.settings, name)
     flash(f"circuit breaker {name} reset")
     return redirect(url_for("pages.health"))
 
 
 def register(bp: Blueprint) -> None:
     for rule, endpoint, view, methods in (
-        ("/webhooks/endpoints/new", "new_endpoint", new_endpoint, ["GET", "POST"]),
-        ("/webhooks/endpoints/<endpoint_id>/edit", "edit_endpoint", edit_endpoint, ["GET", "POST"]),
+        ("/webhooks/endpoints/new", "new_endpoint", endpoint_form, ["GET", "POST"]),
+        ("/webhooks/endpoints/<endpoint_id>/edit", "edit_endpoint", endpoint_form, ["GET", "POST"]),
         ("/webhooks/endpoints/<endpoint_id>/toggle", "toggle_endpoint", toggle_endpoint, ["POST"]),
         ("/webhooks/endpoints/<endpoint_id>/delete", "delete_endpoint", delete_endpoint, ["POST"]),
         ("/webhooks/deliveries/<delivery_id>", "delivery", delivery, ["GET"]),
         ("/webhooks/deliveries/<delivery_id>/replay-here", "replay_here", replay_from_page, ["POST"]),
-        ("/integrations/<integration_id>/refresh", "refresh_integration", refresh_integration, ["POST"]),
-        ("/integrations/<integration_id>/health-check", "check_integration", check_integration, ["POST"]),
-        ("/integrations/<integration_id>/delete", "delete_integration", delete_integration, ["POST"]),
         ("/breakers/<name>/reset", "reset_breaker", reset_breaker, ["POST"]),
     ):
         bp.add_url_rule(rule, endpoint, view, methods=methods)
+    for button, endpoint in (
+        ("refresh", "refresh_integration"),
+        ("health-check", "check_integration"),
+        ("delete", "delete_integration"),
+    ):
+        bp.add_url_rule(f"/integrations/<integration_id>/{button}", endpoint, integration_button,
+                        methods=["POST"], defaults={"button": button})  # fmt: skip

@@ -45,6 +45,8 @@ from jobs.api_tokens import Principal, digest
 from jobs.settings import Settings
 from web.errors import ApiError
 from web.extension import state
+from web.read_model.tokens import principal as find_principal
+from web.read_model.tokens import token
 from web.security.auth_throttle import FailureThrottle
 from web.security.csrf import check_csrf, rotate_csrf_token
 
@@ -110,7 +112,7 @@ def _load_principal() -> Principal | None:
         if admin and secrets.compare_digest(token_id.removeprefix(BOOTSTRAP), digest(admin)):
             return Principal("bootstrap", "admin", "ADMIN_TOKEN")
         return None
-    record = ext.tokens.get(token_id)
+    record = token(ext.tokens, token_id)
     if record is None or not record.usable(datetime.now(UTC)):
         return None
     return Principal(record.id, record.role, record.name)
@@ -186,7 +188,7 @@ def login() -> Any:
     secret = (request.form.get("token") or "").strip()
     principal = None
     if secret and len(secret) <= MAX_TOKEN_CHARS:
-        principal = ext.tokens.authenticate(secret, datetime.now(UTC))
+        principal = find_principal(ext.tokens, secret)
     if principal is None:
         throttle.record_failure(address)
         return _login_page(401, "invalid, expired or revoked token")
