@@ -44,12 +44,6 @@ class TokenRecord:
     revoked_at: str | None
     digest: str
 
-    def public(self) -> dict[str, object]:
-        """The record without its digest, as the API shows it."""
-        data = asdict(self)
-        del data["digest"]
-        return data
-
     def usable(self, at: datetime) -> bool:
         if self.revoked_at is not None:
             return False

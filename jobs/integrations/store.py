@@ -18,7 +18,6 @@ import json
 import math
 import secrets
 from dataclasses import asdict, dataclass, replace
-from datetime import UTC, datetime
 from typing import Any
 
 from redis import Redis
@@ -55,30 +54,19 @@ class Integration:
     refreshes: int = 0
     revoked_notified_at: float | None = None
 
-    def public(self) -> dict[str, Any]:
-        """What the API shows: never a secret or a token."""
-        return {
-            "id": self.id,
-            "tenant_id": self.tenant_id,
-            "provider": self.provider,
-            "token_url": self.token_url,
-            "client_id": self.client_id,
-            "owner_email": self.owner_email,
-            "status": self.status,
-            "status_reason": self.status_reason,
-            "expires_at": _iso(self.expires_at),
-            "has_refresh_token": self.refresh_token_enc is not None,
-            "created_at": _iso(self.created_at),
-            "updated_at": _iso(self.updated_at),
-            "last_refreshed_at": _iso(self.last_refreshed_at),
-            "refreshes": self.refreshes,
-            "refresh_job_id": refresh_job_id(self.id),
-            "health_job_id": health_job_id(self.id),
-        }
+    @property
+    def has_refresh_token(self) -> bool:
+        return self.refresh_token_enc is not None
 
+    @property
+    def refresh_job_id(self) -> str:
+        """The id of its one token-refresh job chain."""
+        return refresh_job_id(self.id)
 
-def _iso(ts: float | None) -> str | None:
-    return datetime.fromtimestamp(ts, UTC).isoformat() if ts is not None else None
+    @property
+    def health_job_id(self) -> str:
+        """The id of its one health-check job chain."""
+        return health_job_id(self.id)
 
 
 def refresh_job_id(integration_id: str) -> str:

@@ -41,12 +41,6 @@ class Endpoint:
     updated_at: str
     secret_encrypted: str
 
-    def public(self) -> dict[str, Any]:
-        """The endpoint as the API shows it: never the secret."""
-        data = asdict(self)
-        del data["secret_encrypted"]
-        return data
-
     def subscribes_to(self, event_type: str) -> bool:
         return self.active and ("*" in self.events or event_type in self.events)
 

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Response, jsonify, request, url_for
-from pydantic import BaseModel, Field
+from pydantic import Field, field_validator
 
 from web.api.body import parse_body
 from web.api.integration_actions import wants_wait
 from web.api.jobs import accepted
 from web.api.openapi import READ_ERRORS, WRITE_ERRORS, query_param
 from web.api.routes import ListOf, Routes
-from web.api.schemas import JobAccepted, Strict
+from web.api.schemas import JobAccepted, Strict, View
+from web.api.times import iso_utc
 from web.commands import integrations as commands
 from web.extension import state
 from web.read_model import integrations as read
@@ -33,7 +36,9 @@ class IntegrationCreate(Strict):
     owner_email: str = Field(pattern=r"^[^@\s]+@[^@\s]+$", max_length=320)
 
 
-class IntegrationView(BaseModel):
+# What the API and the pages show of an integration: never a secret or a token; times in ISO 8601 UTC
+# (the store keeps epoch seconds). A docstring here would change the OpenAPI document.
+class IntegrationView(View):
     id: str
     tenant_id: str
     provider: str
@@ -50,6 +55,11 @@ class IntegrationView(BaseModel):
     refreshes: int
     refresh_job_id: str
     health_job_id: str
+
+    @field_validator("expires_at", "created_at", "updated_at", "last_refreshed_at", mode="before")
+    @classmethod
+    def _iso(cls, value: Any) -> Any:
+        return iso_utc(value) if isinstance(value, int | float) else value
 
 
 class RefreshQueued(JobAccepted):
@@ -70,7 +80,7 @@ def create_integration() -> Response:
     body = parse_body(IntegrationCreate)
     ext = state()
     integration = commands.create_integration(ext.connection, ext.settings, body.model_dump())
-    response = jsonify(integration.public())
+    response = jsonify(IntegrationView.of(integration))
     response.status_code = 201
     response.headers["Location"] = url_for("api_v1.get_integration", integration_id=integration.id)
     return response
@@ -85,7 +95,7 @@ def create_integration() -> Response:
 def list_integrations() -> Response:
     ext = state()
     found = read.integrations(ext.connection, ext.settings, request.args.get("tenant_id"))
-    return jsonify({"items": [i.public() for i in found]})
+    return jsonify({"items": [IntegrationView.of(i) for i in found]})
 
 
 @routes.get(
@@ -96,7 +106,7 @@ def list_integrations() -> Response:
 )
 def get_integration(integration_id: str) -> Response:
     ext = state()
-    return jsonify(read.integration(ext.connection, ext.settings, integration_id).public())
+    return jsonify(IntegrationView.of(read.integration(ext.connection, ext.settings, integration_id)))
 
 
 @routes.delete(
@@ -109,7 +119,7 @@ def delete_integration(integration_id: str) -> Response:
     ext = state()
     integration = read.integration(ext.connection, ext.settings, integration_id)
     commands.delete_integration(ext.connection, ext.settings, integration)
-    return jsonify(integration.public())
+    return jsonify(IntegrationView.of(integration))
 
 
 @routes.post(
@@ -131,5 +141,7 @@ def refresh_now(tenant_id: str, integration_id: str) -> Response:
     ext = state()
     integration = read.integration(ext.connection, ext.settings, integration_id, tenant_id)
     if wants_wait():
-        return jsonify(commands.refresh_and_wait(ext.connection, ext.settings, integration).public())
+        return jsonify(
+            IntegrationView.of(commands.refresh_and_wait(ext.connection, ext.settings, integration))
+        )
     return accepted(commands.queue_refresh(ext.connection, ext.settings, integration))

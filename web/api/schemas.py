@@ -17,6 +17,18 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
 
+class View(BaseModel):
+    """A response model read off a store record: the fields it declares, from the record's attributes.
+
+    What a record shows is said once, here: a field the record does not have (or a secret it keeps)
+    is simply not declared, so it never reaches an answer."""
+
+    @classmethod
+    def of(cls, record: object) -> dict[str, Any]:
+        """``record`` as this view shows it, ready for ``jsonify``."""
+        return cls.model_validate(record, from_attributes=True).model_dump(mode="json")
+
+
 class JobCreate(Strict):
     """POST /api/v1/jobs."""
 
@@ -114,7 +126,7 @@ class QueueView(BaseModel):
     scheduled: int
 
 
-class TokenView(BaseModel):
+class TokenView(View):
     id: str
     name: str
     role: str

@@ -28,7 +28,7 @@ routes = Routes("/api/v1")
 def create_token() -> Response:
     body = parse_body(TokenCreate)
     record, secret = create(state().tokens, body.name, body.role, body.expires_at)
-    response = jsonify({**record.public(), "token": secret})
+    response = jsonify({**TokenView.of(record), "token": secret})
     response.status_code = 201
     return response
 
@@ -36,7 +36,7 @@ def create_token() -> Response:
 @routes.get("/tokens", "API tokens (admin)", {200: (ListOf(TokenView), "Tokens")}, errors=(401, 403, 503))
 @require_admin
 def list_tokens() -> Response:
-    return jsonify({"items": [record.public() for record in tokens(state().tokens)]})
+    return jsonify({"items": [TokenView.of(record) for record in tokens(state().tokens)]})
 
 
 @routes.delete(
@@ -44,4 +44,4 @@ def list_tokens() -> Response:
 )
 @require_admin
 def revoke_token(token_id: str) -> Response:
-    return jsonify(revoke(state().tokens, token_id).public())
+    return jsonify(TokenView.of(revoke(state().tokens, token_id)))

@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import BaseModel, Field, JsonValue, field_validator
 
 from jobs.webhooks import standard_signatures as standard_webhooks
-from web.api.schemas import JobAccepted, Strict
+from web.api.schemas import JobAccepted, Strict, View
 
 EVENT_TYPE = r"^[A-Za-z0-9_.:-]{1,100}$"
 MAX_PER_PAGE = 100  # largest page one request may ask for
@@ -58,7 +58,7 @@ class EndpointUpdate(Strict):
         return _check_secret(value)
 
 
-class EndpointView(BaseModel):
+class EndpointView(View):  # what the API and the pages show of an endpoint: never its secret
     id: str
     url: str
     events: list[str]

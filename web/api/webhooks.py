@@ -59,7 +59,9 @@ def create_endpoint() -> Response:
     body = parse_body(EndpointCreate)
     ext = state()
     endpoint, generated = commands.create_endpoint(ext.connection, ext.settings, body)
-    shown = endpoint.public() if generated is None else {**endpoint.public(), "secret": generated}
+    shown = (
+        EndpointView.of(endpoint) if generated is None else {**EndpointView.of(endpoint), "secret": generated}
+    )
     response = jsonify(shown)
     response.status_code = 201
     response.headers["Location"] = url_for("api_v1.get_endpoint", endpoint_id=endpoint.id)
@@ -70,7 +72,7 @@ def create_endpoint() -> Response:
     "/webhooks/endpoints", "Webhook endpoints", {200: (ListOf(EndpointView), "Endpoints")}, errors=READ_ERRORS
 )
 def list_endpoints() -> Response:
-    return jsonify({"items": [e.public() for e in read.endpoints(state().connection)]})
+    return jsonify({"items": [EndpointView.of(e) for e in read.endpoints(state().connection)]})
 
 
 @routes.get(
@@ -80,7 +82,7 @@ def list_endpoints() -> Response:
     errors=(*READ_ERRORS, 404),
 )
 def get_endpoint(endpoint_id: str) -> Response:
-    return jsonify(read.endpoint(state().connection, endpoint_id).public())
+    return jsonify(EndpointView.of(read.endpoint(state().connection, endpoint_id)))
 
 
 @routes.patch(
@@ -94,7 +96,7 @@ def update_endpoint(endpoint_id: str) -> Response:
     ext = state()
     endpoint = read.endpoint(ext.connection, endpoint_id)
     body = parse_body(EndpointUpdate)
-    return jsonify(commands.update_endpoint(ext.connection, ext.settings, endpoint, body).public())
+    return jsonify(EndpointView.of(commands.update_endpoint(ext.connection, ext.settings, endpoint, body)))
 
 
 @routes.delete(
@@ -107,7 +109,7 @@ def delete_endpoint(endpoint_id: str) -> Response:
     connection = state().connection
     endpoint = read.endpoint(connection, endpoint_id)
     commands.delete_endpoint(connection, endpoint)
-    return jsonify(endpoint.public())
+    return jsonify(EndpointView.of(endpoint))
 
 
 @routes.post(

@@ -9,6 +9,7 @@ from flask import Blueprint, Response, flash, redirect, request, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
 from jobs.crypto import EncryptionUnavailable
+from web.api.webhook_schemas import EndpointView
 from web.commands.webhooks import replay_delivery as replay
 from web.errors import ApiError
 from web.extension import state
@@ -26,7 +27,7 @@ def webhooks() -> Response:
     connection = state().connection
     deliveries, total = read_webhooks.deliveries(connection, None, status, page, per_page)
     result = {"items": [d.public() for d in deliveries], "total": total, "page": page, "per_page": per_page}
-    endpoints = [e.public() for e in read_webhooks.endpoints(connection)]
+    endpoints = [EndpointView.of(e) for e in read_webhooks.endpoints(connection)]
     return render(
         "webhooks.html",
         "_webhooks_figures.html",

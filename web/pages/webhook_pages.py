@@ -16,7 +16,7 @@ from flask import Blueprint, Response, flash, g, redirect, request, url_for
 from pydantic import ValidationError
 from werkzeug.wrappers import Response as BaseResponse
 
-from web.api.webhook_schemas import EndpointCreate, EndpointUpdate
+from web.api.webhook_schemas import EndpointCreate, EndpointUpdate, EndpointView
 from web.commands import breakers as breaker_commands
 from web.commands import integrations as integration_commands
 from web.commands import webhooks as webhook_commands
@@ -72,13 +72,13 @@ def endpoint_form(endpoint_id: str | None = None) -> Response | BaseResponse:
     shown_id = None if endpoint is None else endpoint.id
     if request.method == "GET":
         blank = {"events": ["*"], "active": True}
-        return _form(blank if endpoint is None else endpoint.public(), [], shown_id)
+        return _form(blank if endpoint is None else EndpointView.of(endpoint), [], shown_id)
     values = _form_values()
     try:
         if endpoint is None:
             body = EndpointCreate.model_validate(values)
             created, secret = webhook_commands.create_endpoint(ext.connection, ext.settings, body)
-            return render("webhook_created.html", endpoint=created.public(), secret=secret)
+            return render("webhook_created.html", endpoint=EndpointView.of(created), secret=secret)
         changes = EndpointUpdate.model_validate(values)
         webhook_commands.update_endpoint(ext.connection, ext.settings, endpoint, changes)
     except (ValidationError, ApiError) as error:

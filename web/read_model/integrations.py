@@ -49,9 +49,11 @@ def integrations(connection: Redis, settings: Settings, tenant_id: str | None = 
 def with_next_refresh(connection: Redis, settings: Settings) -> list[dict[str, Any]]:
     """Every integration's public view with ``next_refresh``: when its refresh job is due (ISO 8601 UTC).
     Raises :class:`EncryptionUnavailable` without a key (the page shows the reason instead)."""
+    from web.api.integrations import IntegrationView  # what an integration shows, said once (no cycle)
+
     items = []
     for found in IntegrationStore(connection, cipher(settings)).all():
-        view = found.public()
+        view = IntegrationView.of(found)
         due = refresh_due(found.expires_at, settings.oauth_refresh_lead)
         view["next_refresh"] = datetime.fromtimestamp(due, UTC).isoformat(timespec="seconds")
         items.append(view)
