@@ -66,11 +66,10 @@ class Delivery:
     replays: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
 
-    def public(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["payload"] = json.loads(self.body).get("payload")
-        del data["body"], data["schedule_offset"], data["extra"]
-        return data
+    @property
+    def payload(self) -> Any:
+        """The event's payload, out of the exact body sent."""
+        return json.loads(self.body).get("payload")
 
 
 def _ids(raw: Any) -> list[str]:

@@ -24,9 +24,9 @@ class View(BaseModel):
     is simply not declared, so it never reaches an answer."""
 
     @classmethod
-    def of(cls, record: object) -> dict[str, Any]:
-        """``record`` as this view shows it, ready for ``jsonify``."""
-        return cls.model_validate(record, from_attributes=True).model_dump(mode="json")
+    def of(cls, record: object, exclude: set[str] | None = None) -> dict[str, Any]:
+        """``record`` as this view shows it, ready for ``jsonify`` (without the ``exclude`` fields)."""
+        return cls.model_validate(record, from_attributes=True).model_dump(mode="json", exclude=exclude)
 
 
 class JobCreate(Strict):

@@ -8,7 +8,9 @@ contract (epoch milliseconds) and does not use this module.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator, PlainSerializer
 
 
 def iso_utc(seconds: float | None) -> str | None:
@@ -24,3 +26,18 @@ def with_iso(data: dict[str, Any], *fields: str) -> dict[str, Any]:
         if isinstance(value, int | float) and not isinstance(value, bool):
             converted[name] = iso_utc(value)
     return converted
+
+
+def _from_epoch(value: Any) -> Any:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return datetime.fromtimestamp(float(value), UTC)
+    return value
+
+
+# A view-model field read from epoch seconds and answered as :func:`iso_utc` words it (the JSON schema
+# stays ``date-time``: the conversions are validation and serialization steps, not types).
+ApiTime = Annotated[
+    datetime,
+    BeforeValidator(_from_epoch),
+    PlainSerializer(lambda value: value.isoformat(), return_type=str, when_used="json"),
+]

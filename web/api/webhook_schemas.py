@@ -3,13 +3,13 @@ declared in :mod:`web.api.webhooks`)."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, Field, JsonValue, field_validator
 
 from jobs.webhooks import standard_signatures as standard_webhooks
 from web.api.schemas import JobAccepted, Strict, View
+from web.api.times import ApiTime
 
 EVENT_TYPE = r"^[A-Za-z0-9_.:-]{1,100}$"
 MAX_PER_PAGE = 100  # largest page one request may ask for
@@ -83,7 +83,7 @@ class EventCreate(Strict):
     payload: JsonValue = None
 
 
-class DeliveryView(BaseModel):
+class DeliveryView(View):
     id: str
     endpoint_id: str
     event_id: str
@@ -91,13 +91,13 @@ class DeliveryView(BaseModel):
     url: str
     status: str
     attempts: int
-    created_at: datetime
-    updated_at: datetime
-    next_attempt_at: datetime | None
+    created_at: ApiTime
+    updated_at: ApiTime
+    next_attempt_at: ApiTime | None
     job_id: str | None
     last_status_code: int | None
     last_error: str | None
-    delivered_at: datetime | None
+    delivered_at: ApiTime | None
     replays: int
     payload: Any = None
     attempt_log: list[dict[str, Any]] | None = None

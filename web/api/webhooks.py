@@ -12,7 +12,6 @@ from web.api.body import parse_body
 from web.api.jobs import accepted
 from web.api.openapi import READ_ERRORS, WRITE_ERRORS, query_param
 from web.api.routes import ListOf, Routes
-from web.api.times import with_iso
 from web.api.webhook_schemas import (
     MAX_PER_PAGE,
     DeliveryView,
@@ -40,12 +39,10 @@ DELIVERY_FILTERS = (
 )
 
 
-DELIVERY_TIMES = ("created_at", "updated_at", "next_attempt_at", "delivered_at")
-
-
 def delivery_view(delivery: Delivery) -> dict[str, Any]:
-    """A delivery as the API shows it: its times in ISO 8601 UTC (the store keeps epoch seconds)."""
-    return with_iso(delivery.public(), *DELIVERY_TIMES)
+    """A delivery as the API shows it: its times in ISO 8601 UTC (the store keeps epoch seconds); the
+    attempt log only where asked for (one delivery's GET)."""
+    return DeliveryView.of(delivery, exclude={"attempt_log"})
 
 
 @routes.post(

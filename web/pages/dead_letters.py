@@ -41,7 +41,7 @@ def dead_letters() -> Response:
         grouped=grouped,
         replayed=recently_replayed(ext.connection),
         result=result,
-        deliveries=[d.public() for d in deliveries],
+        deliveries=deliveries,
         deliveries_total=total,
         kind=kind,
         task=task or "",

@@ -26,7 +26,7 @@ def webhooks() -> Response:
         raise ApiError(400, "validation_error", f"status must be one of {', '.join(STATUSES)}")
     connection = state().connection
     deliveries, total = read_webhooks.deliveries(connection, None, status, page, per_page)
-    result = {"items": [d.public() for d in deliveries], "total": total, "page": page, "per_page": per_page}
+    result = {"items": deliveries, "total": total, "page": page, "per_page": per_page}
     endpoints = [EndpointView.of(e) for e in read_webhooks.endpoints(connection)]
     return render(
         "webhooks.html",

@@ -112,7 +112,7 @@ def delivery(delivery_id: str) -> Response:
         payload = found.body
     return render(
         "webhook_delivery.html", "_webhook_delivery_figures.html",
-        delivery=found.public(), payload=payload, attempts=attempts,
+        delivery=found, payload=payload, attempts=attempts,
     )  # fmt: skip
 
 
