@@ -61,9 +61,9 @@ def enqueue_jobs(connection: Redis, settings: Settings, count: int) -> float:
             Queue.prepare_data(
                 spec.path,
                 kwargs={"n": n},
-                timeout=spec.timeout or settings.job_timeout,
-                result_ttl=settings.result_ttl,
-                failure_ttl=settings.failure_ttl,
+                timeout=spec.timeout or settings.worker.job_timeout,
+                result_ttl=settings.worker.result_ttl,
+                failure_ttl=settings.worker.failure_ttl,
                 description=spec.name,
                 meta={"task": spec.name, "max_retries": policy.max_retries},
                 retry=policy.to_rq(),

@@ -16,12 +16,12 @@ CONNECT_TIMEOUT = 2.0  # seconds to open a TCP connection before we call Redis u
 
 
 def connect(settings: Settings) -> Redis:
-    """Return a client for ``settings.redis_url``.
+    """Return a client for ``settings.redis.url``.
 
     ``decode_responses`` stays off: RQ stores pickled job data. ``redis+sentinel://h1:p1,h2:p2/name/db``
     asks the sentinels for the current master of ``name``.
     """
-    return connect_url(settings.redis_url)
+    return connect_url(settings.redis.url)
 
 
 def connect_url(url: str, timeout: float | None = None) -> Redis:

@@ -60,8 +60,10 @@ class Cipher:
 
 def cipher(settings: Settings) -> Cipher:
     """The deployment's cipher: ENCRYPTION_KEY's keys, else one derived from SECRET_KEY."""
-    if settings.encryption_key:
-        return Cipher([part.strip().encode() for part in settings.encryption_key.split(",") if part.strip()])
-    if settings.secret_key:
-        return Cipher([derived_key(settings.secret_key)])
+    if settings.access.encryption_key:
+        return Cipher(
+            [part.strip().encode() for part in settings.access.encryption_key.split(",") if part.strip()]
+        )
+    if settings.access.secret_key:
+        return Cipher([derived_key(settings.access.secret_key)])
     return Cipher([])

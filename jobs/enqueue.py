@@ -67,7 +67,9 @@ class Enqueued:
 
 def default_retry(settings: Settings) -> RetryPolicy:
     """The deployment-wide policy for tasks that declare none: JOB_MAX_RETRIES at JOB_RETRY_DELAY."""
-    return RetryPolicy(max_retries=settings.job_max_retries, backoff="fixed", delay=settings.job_retry_delay)
+    return RetryPolicy(
+        max_retries=settings.worker.max_retries, backoff="fixed", delay=settings.worker.retry_delay
+    )
 
 
 def retry_policy(spec: TaskSpec, settings: Settings, max_retries: int | None = None) -> RetryPolicy:
@@ -94,7 +96,7 @@ def resolve(
     """The task a request names and the queue it goes to (``UnknownTask``, :class:`UnknownQueue`)."""
     spec = tasks.get(request.task)
     queue_name = request.queue or spec.queue
-    if queue_name not in settings.queues:
+    if queue_name not in settings.worker.queues:
         raise UnknownQueue(queue_name)
     return spec, PreciseQueue(queue_name, connection=connection)  # delayed jobs keep their milliseconds
 
@@ -109,9 +111,9 @@ def new_job(
         spec.path,
         args=tuple(request.args),
         kwargs=dict(request.kwargs),
-        timeout=request.timeout or spec.timeout or settings.job_timeout,
-        result_ttl=settings.result_ttl,
-        failure_ttl=settings.failure_ttl,
+        timeout=request.timeout or spec.timeout or settings.worker.job_timeout,
+        result_ttl=settings.worker.result_ttl,
+        failure_ttl=settings.worker.failure_ttl,
         description=spec.name,
         job_id=request.job_id,
         meta={"task": spec.name, "max_retries": policy.max_retries, **request.meta},

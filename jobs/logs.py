@@ -54,14 +54,14 @@ class RoutineToDebug(logging.Filter):
 def setup_logging(settings: Settings) -> None:
     """Configure the root logger once for this process."""
     handler = logging.StreamHandler(sys.stderr)
-    if settings.log_format == "json":
+    if settings.process.log_format == "json":
         handler.setFormatter(JsonFormatter())
     else:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()
     root.handlers[:] = [handler]
-    root.setLevel(settings.log_level)
+    root.setLevel(settings.process.log_level)
     rq_worker = logging.getLogger("rq.worker")
     for old in [f for f in rq_worker.filters if isinstance(f, RoutineToDebug)]:
         rq_worker.removeFilter(old)
-    rq_worker.addFilter(RoutineToDebug(settings.log_level == "DEBUG"))
+    rq_worker.addFilter(RoutineToDebug(settings.process.log_level == "DEBUG"))

@@ -18,7 +18,7 @@ from scheduler.engine import Engine
 def main() -> None:
     settings = load_or_exit()
     setup_logging(settings)
-    load_tasks(settings.task_modules)
+    load_tasks(settings.process.task_modules)
     stop = threading.Event()
 
     def request_stop(signum: int, _frame: FrameType | None) -> None:

@@ -64,7 +64,7 @@ def sync(connection: Redis, tasks: TaskRegistry, settings: Settings, now: dateti
     if not lock.acquire(blocking=False):
         return None
     try:
-        return _sync(TaskStore(connection, settings.missed_grace), tasks, settings, now)
+        return _sync(TaskStore(connection, settings.scheduler.missed_grace), tasks, settings, now)
     finally:
         lock.release()
 
@@ -73,7 +73,7 @@ def _sync(store: TaskStore, tasks: TaskRegistry, settings: Settings, now: dateti
     report = SyncReport([], [], [], [])
     wanted: set[str] = set()
     for declared in tasks.declared_schedules():
-        schedule = settings.schedule_overrides.get(declared.override_variable, declared.schedule)
+        schedule = settings.scheduler.overrides.get(declared.override_variable, declared.schedule)
         if schedule.lower() == "off":
             continue
         definition = definition_of(declared, schedule)

@@ -89,8 +89,8 @@ class Engine:
         self.settings = settings
         self.name = name or f"{socket.gethostname()}.{os.getpid()}.{uuid.uuid4().hex[:6]}"
         self.clock = clock
-        self.lease = Lease(connection, keys.SCHEDULER_LEADER, self.name, settings.scheduler_lease)
-        self.tasks = TaskStore(connection, settings.missed_grace)
+        self.lease = Lease(connection, keys.SCHEDULER_LEADER, self.name, settings.scheduler.lease)
+        self.tasks = TaskStore(connection, settings.scheduler.missed_grace)
         self.history = ExecutionLog(connection)
         self.leading = False
         self.synced = False
@@ -100,9 +100,9 @@ class Engine:
         self._last_heartbeat = 0.0
         self._last_missed_check = 0.0
         self._queues: dict[str, Queue] = {}
-        self.rq_scheduler = RqSchedulerJobs(connection, self.name, settings.scheduler_lease)
-        self.queue_locks = delayed_jobs.QueueLocks(connection, self.name, settings.scheduler_lease)
-        self._delayed_queues: list[str] = list(settings.queues)
+        self.rq_scheduler = RqSchedulerJobs(connection, self.name, settings.scheduler.lease)
+        self.queue_locks = delayed_jobs.QueueLocks(connection, self.name, settings.scheduler.lease)
+        self._delayed_queues: list[str] = list(settings.worker.queues)
 
     # --- one pass ----------------------------------------------------------------------------------
     def tick(self) -> float:
@@ -115,14 +115,14 @@ class Engine:
         if self.leading != was_leading:
             log.info("scheduler %s %s leadership", self.name, "took" if self.leading else "lost")
         if self.leading:
-            if self.settings.enable_task_scheduling:
+            if self.settings.scheduler.enabled:
                 self.fire_due()
             self.move_delayed_jobs()
             self.check_missed()
         self.last_pass_ms = (time.perf_counter() - started) * 1000
         self.heartbeat()
         if not self.leading:
-            return min(1.0, self.settings.scheduler_lease / 5)
+            return min(1.0, self.settings.scheduler.lease / 5)
         return self.wait_for_next()
 
     def now(self) -> datetime:
@@ -134,10 +134,10 @@ class Engine:
         dues = [
             delayed_jobs.next_due(self.connection, self._delayed_queues),
             self.rq_scheduler.next_due(),
-            self.tasks.next_due() if self.settings.enable_task_scheduling else None,
+            self.tasks.next_due() if self.settings.scheduler.enabled else None,
         ]
         soonest = min((due for due in dues if due is not None), default=None)
-        tick = self.settings.scheduler_tick
+        tick = self.settings.scheduler.tick
         return tick if soonest is None else max(0.0, min(tick, soonest - self.clock()))
 
     def fire_due(self) -> int:
@@ -246,7 +246,7 @@ class Engine:
 
     def move_delayed_jobs(self) -> int:
         """Put due delayed jobs (RQ's registries of every queue, rq-scheduler's store) on their queues."""
-        known = set(self.settings.queues) | set(delayed_jobs.queue_names(self.connection))
+        known = set(self.settings.worker.queues) | set(delayed_jobs.queue_names(self.connection))
         self._delayed_queues = self.queue_locks.hold(sorted(known))
         now = self.clock()
         return delayed_jobs.move_due(self.connection, now, self._delayed_queues) + self.rq_scheduler.move_due(
@@ -288,7 +288,7 @@ class Engine:
             "pid": os.getpid(),
             "host": socket.gethostname(),
             "last_pass_ms": round(self.last_pass_ms, 3),
-            "scheduling_enabled": self.settings.enable_task_scheduling,
+            "scheduling_enabled": self.settings.scheduler.enabled,
             "fired": self.fired,
             "lateness_ms": self.lateness_figures(),
         }

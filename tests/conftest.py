@@ -58,7 +58,7 @@ def settings(redis_url: str) -> Settings:
 
 @pytest.fixture
 def connection(settings: Settings) -> Iterator[Redis]:
-    client = connect_url(settings.redis_url)
+    client = connect_url(settings.redis.url)
     yield client
     client.close()
 

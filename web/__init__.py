@@ -41,17 +41,17 @@ def create_app(
     seconds, default ``time.time``) is what ``Taskyard.now`` reads."""
     settings = settings or load_settings()
     connection = connection if connection is not None else connect(settings)
-    load_tasks(settings.task_modules)
+    load_tasks(settings.process.task_modules)
 
     app = Flask(__name__)
     app.json = IsoJSONProvider(app)
     app.config.update(
-        SECRET_KEY=settings.secret_key or secrets.token_urlsafe(32),
-        MAX_CONTENT_LENGTH=settings.max_body_bytes,
+        SECRET_KEY=settings.access.secret_key or secrets.token_urlsafe(32),
+        MAX_CONTENT_LENGTH=settings.web.max_body_bytes,
         JSON_SORT_KEYS=False,
     )
-    app.wsgi_app = ChunkedBodyLimit(app.wsgi_app, settings.max_body_bytes)  # type: ignore[method-assign]
-    tokens = TokenStore(connection, settings.admin_token)
+    app.wsgi_app = ChunkedBodyLimit(app.wsgi_app, settings.web.max_body_bytes)  # type: ignore[method-assign]
+    tokens = TokenStore(connection, settings.access.admin_token)
     Taskyard(settings, connection, tokens, clock or time.time).init_app(app)
     register_error_handlers(app)
 

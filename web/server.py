@@ -25,14 +25,14 @@ class WebServer(BaseApplication):
 
     def load_config(self) -> None:
         options: dict[str, Any] = {
-            "bind": f"0.0.0.0:{self.settings.port}",
-            "workers": self.settings.web_concurrency,
+            "bind": f"0.0.0.0:{self.settings.web.port}",
+            "workers": self.settings.web.concurrency,
             "worker_class": "gthread",
             "threads": 4,
             "timeout": 30,
             "graceful_timeout": 20,
             "accesslog": None,
-            "loglevel": self.settings.log_level.lower(),
+            "loglevel": self.settings.process.log_level.lower(),
             # gunicorn 27's control socket defaults to ~/.gunicorn/gunicorn.ctl, one path shared by
             # every instance on the machine; we don't use it.
             "control_socket_disable": True,

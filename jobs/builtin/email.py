@@ -26,17 +26,17 @@ def send_email(settings: Settings, to: str, subject: str, body: str) -> dict[str
     if "\n" in subject or "\r" in subject:
         raise ValueError("the subject must be one line")
     message = EmailMessage()
-    message["From"] = settings.smtp_from
+    message["From"] = settings.smtp.sender
     message["To"] = to
     message["Subject"] = subject[:200]
-    message["Message-ID"] = make_msgid(domain=settings.smtp_from.rpartition("@")[2] or None)
+    message["Message-ID"] = make_msgid(domain=settings.smtp.sender.rpartition("@")[2] or None)
     message.set_content(body[:MAX_BODY])
-    smtp_class = smtplib.SMTP_SSL if settings.smtp_ssl else smtplib.SMTP
-    with smtp_class(settings.smtp_host, settings.smtp_port, timeout=settings.smtp_timeout) as smtp:
-        if settings.smtp_starttls and not settings.smtp_ssl:
+    smtp_class = smtplib.SMTP_SSL if settings.smtp.ssl else smtplib.SMTP
+    with smtp_class(settings.smtp.host, settings.smtp.port, timeout=settings.smtp.timeout) as smtp:
+        if settings.smtp.starttls and not settings.smtp.ssl:
             smtp.starttls()
-        if settings.smtp_username:
-            smtp.login(settings.smtp_username, settings.smtp_password or "")
+        if settings.smtp.username:
+            smtp.login(settings.smtp.username, settings.smtp.password or "")
         smtp.send_message(message)
     return {"sent": True, "email": to}
 

@@ -75,7 +75,7 @@ def collect_health_metrics() -> dict[str, Any]:
 
 def _old_job_ids(connection: Redis, settings: Settings) -> list[str]:
     ids: list[str] = []
-    for queue in settings.queues:
+    for queue in settings.worker.queues:
         for registry in (
             FinishedJobRegistry(queue, connection=connection),
             FailedJobRegistry(queue, connection=connection),

@@ -65,7 +65,7 @@ class RefreshFailed(RuntimeError):
 def _token_request(
     settings: Settings, store: IntegrationStore, integration: Any, post: Callable[..., Any]
 ) -> Any:
-    check_url(integration.token_url, settings.webhook_allow_private_targets)
+    check_url(integration.token_url, settings.webhooks.allow_private_targets)
     data = {
         "grant_type": "refresh_token",
         "refresh_token": store.secret(integration.refresh_token_enc),
@@ -73,7 +73,7 @@ def _token_request(
         "client_secret": store.secret(integration.client_secret_enc),
     }
     return post(integration.token_url, data=data, headers={"Accept": "application/json"},
-                timeout=settings.oauth_timeout, allow_redirects=False)  # fmt: skip
+                timeout=settings.oauth.timeout, allow_redirects=False)  # fmt: skip
 
 
 def run_refresh(
@@ -86,9 +86,9 @@ def run_refresh(
 ) -> dict[str, Any]:
     """Refresh one integration's tokens. ``now`` is the clock (tests control it); ``post`` defaults to
     :func:`jobs.outbound.pinned_http.checked_post` (resolve, check, connect to the checked address)."""
-    post = post or checked_post(settings.webhook_allow_private_targets)
+    post = post or checked_post(settings.webhooks.allow_private_targets)
     store = IntegrationStore(connection, cipher(settings))
-    lock = connection.lock(keys.integration_lock(integration_id), timeout=settings.oauth_timeout + 30)
+    lock = connection.lock(keys.integration_lock(integration_id), timeout=settings.oauth.timeout + 30)
     if not lock.acquire(blocking=False):
         return {"integration_id": integration_id, "skipped": "another refresh of this integration is running"}
     try:
@@ -140,7 +140,7 @@ def run_refresh(
             refreshes=integration.refreshes + 1,
             revoked_notified_at=None,
         )
-        next_at = updated.expires_at - settings.oauth_refresh_lead
+        next_at = updated.expires_at - settings.oauth.refresh_lead
         if not repeat_current_job(next_at - refreshed_at, refresh_job_id(integration_id)):
             schedule_refresh(connection, settings, updated, refreshed_at)
         return {"integration_id": integration_id, "status": "active", "next_refresh_at": next_at}
@@ -217,7 +217,7 @@ def health_check(integration_id: str) -> dict[str, Any]:
     settings, connection = job_settings(), job_connection()
     result = run_health_check(connection, settings, integration_id)
     if result["status"] != "gone" and not repeat_current_job(
-        settings.oauth_health_interval, health_job_id(integration_id)
+        settings.oauth.health_interval, health_job_id(integration_id)
     ):
         integration = IntegrationStore(connection, cipher(settings)).get(integration_id)
         if integration is not None:

@@ -126,7 +126,7 @@ def run_cleanup(
 def cleanup_logs(older_than_days: float | None = None, dry_run: bool = False) -> dict[str, Any]:
     """Old delivery logs removed; the retention is WEBHOOK_CLEANUP_RETENTION_DAYS unless ``older_than_days`` is given."""
     settings = job_settings()
-    days = settings.webhook_cleanup_retention_days if older_than_days is None else float(older_than_days)
+    days = settings.webhooks.cleanup_retention_days if older_than_days is None else float(older_than_days)
     if days < 0:
         raise ValueError("older_than_days cannot be negative")
     return run_cleanup(job_connection(), days, bool(dry_run))

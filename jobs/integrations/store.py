@@ -150,7 +150,7 @@ def schedule_refresh(
 ) -> Job | None:
     """(Re)schedule the integration's refresh job: ``OAUTH_REFRESH_LEAD`` seconds before expiry, or
     now at the front of the queue when ``urgent`` or already due."""
-    due = refresh_due(integration.expires_at, settings.oauth_refresh_lead)
+    due = refresh_due(integration.expires_at, settings.oauth.refresh_lead)
     delay = None if urgent or due <= now else due - now
     request = JobRequest(REFRESH_TASK, kwargs={"integration_id": integration.id}, job_id=refresh_job_id(integration.id),
                          delay_seconds=delay, at_front=delay is None and urgent)  # fmt: skip
@@ -160,7 +160,7 @@ def schedule_refresh(
 def schedule_health(connection: Redis, settings: Settings, integration: Integration) -> Job | None:
     """(Re)schedule the integration's health check, ``OAUTH_HEALTH_INTERVAL`` seconds from now."""
     request = JobRequest(HEALTH_TASK, kwargs={"integration_id": integration.id},
-                         job_id=health_job_id(integration.id), delay_seconds=settings.oauth_health_interval)  # fmt: skip
+                         job_id=health_job_id(integration.id), delay_seconds=settings.oauth.health_interval)  # fmt: skip
     return _replace_job(connection, settings, request)
 
 

@@ -100,15 +100,15 @@ def main() -> int:
     environ["PATH"] = os.pathsep.join([os.path.dirname(sys.executable), environ.get("PATH", "")])
     ensure_secrets(root / ".env", environ)
     settings = load_or_exit(environ)
-    if port_in_use(settings.port):
+    if port_in_use(settings.web.port):
         print(
-            f"taskyard: port {settings.port} is already in use; stop what uses it or set PORT",
+            f"taskyard: port {settings.web.port} is already in use; stop what uses it or set PORT",
             file=sys.stderr,
         )
         return 1
     try:
         url, server = ensure_redis(
-            settings.redis_url, root / ".run" / "redis", environ["LOCAL_REDIS_PASSWORD"]
+            settings.redis.url, root / ".run" / "redis", environ["LOCAL_REDIS_PASSWORD"]
         )
     except RedisUnavailable as error:
         print(f"taskyard: {error}", file=sys.stderr)
@@ -123,7 +123,7 @@ def main() -> int:
             server.stop()
         return 2
     print(
-        f"taskyard: open http://127.0.0.1:{settings.port}/ — log in with ADMIN_TOKEN from {root / '.env'}",
+        f"taskyard: open http://127.0.0.1:{settings.web.port}/ — log in with ADMIN_TOKEN from {root / '.env'}",
         flush=True,
     )
     honcho = subprocess.Popen(
@@ -137,7 +137,7 @@ def main() -> int:
             "-e",
             os.devnull,
             "-p",
-            str(settings.port),
+            str(settings.web.port),
         ],
         env=environ,
         # honcho gets its own process group: a terminal's Ctrl-C reaches only us, and we hand honcho

@@ -86,10 +86,10 @@ def fire_once(connection: Redis, settings: Settings, alert: Alert, now: float | 
         pipe.ltrim(keys.ALERT_RECENT, 0, RECENT_KEPT - 1)
         pipe.execute()
     log.warning("alert %s/%s: %s", alert.rule, alert.subject, alert.text)
-    if settings.alert_webhook_url:
+    if settings.alerts.webhook_url:
         enqueue(connection, settings, JobRequest(DELIVER_TASK, kwargs={"alert": asdict(alert)}))
     body = alert.text + "\n\n" + "\n".join(f"{k}: {v}" for k, v in alert.fields.items())
-    for address in settings.alert_email_to:
+    for address in settings.alerts.email_to:
         email = {"to": address, "subject": alert.text[:200], "body": body}
         enqueue(connection, settings, JobRequest("email.send", kwargs=email))
     return True
@@ -99,13 +99,13 @@ def count_failure(connection: Redis, settings: Settings, task_name: str, now: fl
     """Count one failure of ``task_name``; fire the failures alert when the window's count reaches the
     threshold. True if this call fired it."""
     now = time.time() if now is None else now
-    window = settings.alert_window
+    window = settings.alerts.window
     counter = keys.alert_failures(task_name, int(now // window))
     with connection.pipeline() as pipe:
         pipe.incr(counter)
         pipe.expire(counter, window * 2)
         failures, _ = pipe.execute()
-    if failures < settings.alert_failure_threshold:
+    if failures < settings.alerts.failure_threshold:
         return False
     alert = Alert(
         rule="failures",
@@ -114,7 +114,7 @@ def count_failure(connection: Redis, settings: Settings, task_name: str, now: fl
         window=window,
         fields={
             "task": task_name,
-            "threshold": str(settings.alert_failure_threshold),
+            "threshold": str(settings.alerts.failure_threshold),
             "window": f"{window} s",
         },
     )
@@ -142,7 +142,7 @@ def alert_missed(
             rule="missed_schedule",
             subject=task_id,
             text=f"Taskyard: scheduled task {name} missed its schedule ({overdue} s past its deadline)",
-            window=settings.alert_window,
+            window=settings.alerts.window,
             fields={"task": name, "id": task_id, "overdue": f"{overdue} s"},
         )
         if fire_once(connection, settings, alert, now):
@@ -174,7 +174,7 @@ def slack_payload(alert: Alert) -> dict[str, Any]:
 def deliver(alert: dict[str, Any]) -> dict[str, Any]:
     """POST the alert to the webhook sink; raise (and so retry) when it answers with an error. (Email
     alerts are ``email.send`` jobs of their own, so a webhook retry never sends an email twice.)"""
-    url = job_settings().alert_webhook_url
+    url = job_settings().alerts.webhook_url
     if not url:
         return {"webhook": None}
     response = requests.post(

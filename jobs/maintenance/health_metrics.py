@@ -18,7 +18,7 @@ def sample(connection: Redis, settings: Settings, now: float | None = None) -> d
     """Redis memory, key count, throughput and clients, and the depth of every queue, right now."""
     info = connection.info()
     with connection.pipeline() as pipe:
-        for name in settings.queues:
+        for name in settings.worker.queues:
             pipe.llen(Queue(name, connection=connection).key)
         depths = pipe.execute()
     return {
@@ -29,14 +29,14 @@ def sample(connection: Redis, settings: Settings, now: float | None = None) -> d
         "ops_per_sec": info.get("instantaneous_ops_per_sec"),
         "total_commands_processed": info.get("total_commands_processed"),
         "connected_clients": info.get("connected_clients"),
-        "queue_depths": dict(zip(settings.queues, depths, strict=True)),
+        "queue_depths": dict(zip(settings.worker.queues, depths, strict=True)),
     }
 
 
 def record(connection: Redis, settings: Settings, point: dict[str, Any]) -> None:
     with connection.pipeline() as pipe:
         pipe.lpush(keys.HEALTH_SAMPLES, json.dumps(point))
-        pipe.ltrim(keys.HEALTH_SAMPLES, 0, settings.health_samples - 1)
+        pipe.ltrim(keys.HEALTH_SAMPLES, 0, settings.monitoring.health_samples - 1)
         pipe.execute()
 
 

@@ -113,11 +113,11 @@ class Breaker:
         self.name = name
         self.clock = clock
         self.args = (
-            settings.breaker_failure_threshold,
-            settings.breaker_recovery_timeout,
-            settings.breaker_success_threshold,
+            settings.breaker.failure_threshold,
+            settings.breaker.recovery_timeout,
+            settings.breaker.success_threshold,
         )
-        self.recovery = settings.breaker_recovery_timeout
+        self.recovery = settings.breaker.recovery_timeout
         self.script = connection.register_script(_SCRIPT)  # EVALSHA after the first call
 
     def _run(self, op: str) -> Decision:

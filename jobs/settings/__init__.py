@@ -17,7 +17,6 @@ from typing import cast
 
 from jobs.durations import bare_number_warning
 from jobs.settings.declare import Group, SettingsError, load_group
-from jobs.settings.flat import FlatNames
 from jobs.settings.integrations import OAuthSettings, SmtpSettings
 from jobs.settings.monitoring import AlertSettings, MonitoringSettings
 from jobs.settings.process import ProcessSettings
@@ -33,7 +32,7 @@ MILLISECOND_VARIABLES = ("JOB_RETRY_DELAY",)  # a bare number is milliseconds: w
 
 
 @dataclass(frozen=True)
-class Settings(FlatNames):
+class Settings:
     """Everything configurable, typed, one group per area. Build it with :func:`load_settings`."""
 
     redis: RedisSettings = field(default_factory=RedisSettings)

@@ -104,7 +104,7 @@ def replay(connection: Redis, settings: Settings, delivery_id: str) -> Delivery 
     """Start a failed delivery over (a fresh retry cycle). None when it doesn't exist;
     :class:`NotReplayable` unless it is ``failed``."""
     store = WebhookStore(connection)
-    with store.lock(delivery_id, timeout=settings.webhook_timeout + LOCK_SLACK, wait=5):
+    with store.lock(delivery_id, timeout=settings.webhooks.timeout + LOCK_SLACK, wait=5):
         delivery = store.get_delivery(delivery_id)
         if delivery is None:
             return None
@@ -144,10 +144,10 @@ def attempt(
     is spent. Raises :class:`DeliveryFailed` after the last retry, so the RQ job fails too.
     ``post`` defaults to :func:`jobs.outbound.pinned_http.checked_post` (resolve, check, connect to the checked address).
     """
-    post = post or checked_post(settings.webhook_allow_private_targets)
+    post = post or checked_post(settings.webhooks.allow_private_targets)
     store = WebhookStore(connection)
     with store.lock(
-        delivery_id, timeout=settings.webhook_timeout + LOCK_SLACK, wait=settings.webhook_timeout
+        delivery_id, timeout=settings.webhooks.timeout + LOCK_SLACK, wait=settings.webhooks.timeout
     ):
         delivery = store.get_delivery(delivery_id)
         if delivery is None:
@@ -164,7 +164,7 @@ def attempt(
             schedule_attempt(connection, settings, delivery, wait, store, last_error="circuit breaker open")
             return {"delivery_id": delivery_id, "deferred": "circuit breaker open", "seconds": wait}
         wait = RateLimiter(connection, clock).acquire(
-            f"webhook:{delivery.endpoint_id}", settings.webhook_rate_per_second
+            f"webhook:{delivery.endpoint_id}", settings.webhooks.rate_per_second
         )
         if wait > 0:
             schedule_attempt(connection, settings, delivery, wait, store)
@@ -177,7 +177,7 @@ def attempt(
             error: str | None = "endpoint deleted" if endpoint is None else "endpoint inactive"
         else:
             try:
-                check_url(delivery.url, settings.webhook_allow_private_targets)
+                check_url(delivery.url, settings.webhooks.allow_private_targets)
                 secret = cipher(settings).decrypt(endpoint.secret_encrypted)
             except TargetRefused as refused:
                 error = f"target refused: {refused}"
@@ -193,7 +193,7 @@ def attempt(
                     "X-Taskyard-Signature": sign(secret, timestamp, body),
                     **standard_webhooks.headers(secret, delivery.id, timestamp, body),
                 }
-                status_code, error = _call(post, delivery.url, body, headers, settings.webhook_timeout)
+                status_code, error = _call(post, delivery.url, body, headers, settings.webhooks.timeout)
                 host_down = status_code is None or status_code >= 500 or status_code in (408, 429)
                 (breaker.failure if host_down else breaker.success)()
         latency_ms = round((time.perf_counter() - started) * 1000, 1)
@@ -220,7 +220,7 @@ def attempt(
                 "status_code": status_code,
             }
         retry_number = number - delivery.schedule_offset
-        schedule = settings.webhook_retry_schedule
+        schedule = settings.webhooks.retry_schedule
         if retry_number <= len(schedule):
             delay = schedule[retry_number - 1]
             updated = schedule_attempt(

@@ -69,7 +69,7 @@ class FunctionPolicy:
         """Whether a function (or callback) imported as ``name`` may run."""
         if name == RUNNER or self.spec_for(name) is not None:
             return True
-        prefixes = self.settings.rq_allowed_functions
+        prefixes = self.settings.worker.rq_allowed_functions
         return ALLOW_ALL in prefixes or any(name == p or name.startswith(p + ".") for p in prefixes)
 
     def admit(self, job: Job) -> None:
@@ -104,7 +104,7 @@ class FunctionPolicy:
             return
         job.meta["task"] = spec.name
         if job.timeout is None or job.timeout == Queue.DEFAULT_TIMEOUT:
-            job.timeout = spec.timeout or self.settings.job_timeout
+            job.timeout = spec.timeout or self.settings.worker.job_timeout
         if job.retries_left is None:
             retry = retry_policy(spec, self.settings).to_rq()
             if retry is not None:

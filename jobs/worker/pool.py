@@ -57,7 +57,7 @@ class TaskyardMixin(AdmissionMixin):
 
     def __init__(self, *args: Any, settings: Settings | None = None, **kwargs: Any) -> None:
         self.settings = settings or process_settings()
-        load_tasks(self.settings.task_modules)
+        load_tasks(self.settings.process.task_modules)
         self.functions = FunctionPolicy(self.settings)
         given = kwargs.get("exception_handlers") or ()  # RQ takes one handler or a list
         handlers = list(given) if isinstance(given, (list, tuple)) else [given]
@@ -179,11 +179,11 @@ def build_pool(settings: Settings) -> TaskyardWorkerPool:
     """The pool the Procfile's ``worker`` runs: every configured queue, in priority order, each worker a
     :class:`TaskyardPreforkWorker` (a long-lived, supervised work horse; see :mod:`jobs.worker.prefork`)."""
     return TaskyardWorkerPool(
-        settings.queues,
+        settings.worker.queues,
         connection=connect(settings),
-        num_workers=settings.job_concurrency,
+        num_workers=settings.worker.concurrency,
         worker_class=TaskyardPreforkWorker,
-        task_modules=settings.task_modules,
+        task_modules=settings.process.task_modules,
         worker_options={**prefork_options(settings), "settings": settings},
     )
 
@@ -192,8 +192,10 @@ def main() -> None:
     """Entry point: validate settings, then run the pool until SIGTERM/SIGINT."""
     settings = load_or_exit()
     setup_logging(settings)
-    load_tasks(settings.task_modules)
+    load_tasks(settings.process.task_modules)
     exit_if_too_old(connect(settings))
     pool = build_pool(settings)
-    log.info("worker pool: %d workers on queues %s", settings.job_concurrency, ",".join(settings.queues))
-    pool.start(burst=False, logging_level=settings.log_level)
+    log.info(
+        "worker pool: %d workers on queues %s", settings.worker.concurrency, ",".join(settings.worker.queues)
+    )
+    pool.start(burst=False, logging_level=settings.process.log_level)

@@ -325,14 +325,14 @@ class PreforkWorker(PreforkHorse):
 
 def prefork_options(settings: Settings) -> dict[str, Any]:
     """Constructor options of :class:`PreforkWorker` from the settings (recycling, memory, recovery)."""
-    abandon_after = settings.job_abandon_after
+    abandon_after = settings.worker.abandon_after
     return {
-        "recycle_jobs": settings.worker_recycle_jobs,
-        "recycle_rss_mb": float(settings.worker_recycle_rss_mb),
-        "memory_limit_mb": settings.job_memory_limit_mb,
-        "isolated_queues": settings.worker_isolated_queues,
+        "recycle_jobs": settings.worker.recycle_jobs,
+        "recycle_rss_mb": float(settings.worker.recycle_rss_mb),
+        "memory_limit_mb": settings.worker.memory_limit_mb,
+        "isolated_queues": settings.worker.isolated_queues,
         "abandon_after": abandon_after,
         "maintenance_interval": max(1, abandon_after // 2),
         "job_monitoring_interval": max(1, abandon_after // 4),
-        "shutdown_grace": settings.worker_shutdown_grace,
+        "shutdown_grace": settings.worker.shutdown_grace,
     }

@@ -56,7 +56,7 @@ def platform(settings: Settings) -> Iterator[str]:
     env = {
         "PATH": os.environ["PATH"],
         "PYTHONPATH": str(ROOT),
-        "REDIS_URL": settings.redis_url,
+        "REDIS_URL": settings.redis.url,
         "PORT": str(port),
         "ADMIN_TOKEN": ADMIN_TOKEN,
         "SECRET_KEY": "browser-test-secret",

@@ -33,7 +33,7 @@ def web(settings: Settings) -> Iterator[int]:
     env = {
         "PATH": os.environ["PATH"],
         "PYTHONPATH": str(ROOT),
-        "REDIS_URL": settings.redis_url,
+        "REDIS_URL": settings.redis.url,
         "PORT": str(port),
         "ADMIN_TOKEN": ADMIN_TOKEN,
         "SECRET_KEY": "chunked-test-secret",

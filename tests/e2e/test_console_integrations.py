@@ -27,7 +27,7 @@ def outbound_platform(settings: Settings) -> Iterator[str]:
     """web + worker + scheduler allowed to call 127.0.0.1, with webhook retries at once (3 attempts)."""
     port = free_port()
     env = {
-        "PATH": os.environ["PATH"], "PYTHONPATH": str(ROOT), "REDIS_URL": settings.redis_url, "PORT": str(port),
+        "PATH": os.environ["PATH"], "PYTHONPATH": str(ROOT), "REDIS_URL": settings.redis.url, "PORT": str(port),
         "ADMIN_TOKEN": ADMIN_TOKEN, "SECRET_KEY": "browser-test-secret", "TASK_MODULES": "tests.fixtures",
         "WEB_CONCURRENCY": "1", "JOB_CONCURRENCY": "1", "LOG_LEVEL": "WARNING",
         "WEBHOOK_ALLOW_PRIVATE_TARGETS": "true", "WEBHOOK_RETRY_SCHEDULE": "0,0",

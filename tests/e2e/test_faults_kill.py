@@ -65,7 +65,7 @@ def test_sigkilled_workers_lose_nothing(tmp_path: Path) -> None:
             retries_left = [connection.hget(f"rq:job:{job_id}", "retries_left") for job_id in ids]
             recovered = [r for r in retries_left if r is not None and int(r) < 5]
             assert 1 <= len(recovered) <= KILLS
-            for name in settings.queues:
+            for name in settings.worker.queues:
                 assert StartedJobRegistry(name, connection=connection).count == 0
                 assert FailedJobRegistry(name, connection=connection).count == 0
                 assert Queue(name, connection=connection).count == 0

@@ -30,7 +30,7 @@ LEASE = "1"
 def schedule_from_client_script(settings: Settings) -> dict[str, Any]:
     env = {"PATH": os.environ["PATH"], "PYTHONPATH": str(ROOT)}
     out = subprocess.run(
-        [sys.executable, "-W", "ignore", "-m", "tests.e2e.rq_scheduler_client", settings.redis_url],
+        [sys.executable, "-W", "ignore", "-m", "tests.e2e.rq_scheduler_client", settings.redis.url],
         env=env, cwd=ROOT, check=True, capture_output=True, timeout=60,
     )  # fmt: skip
     return dict(json.loads(out.stdout))
@@ -81,7 +81,7 @@ def test_client_script_runs_on_time_through_a_leader_kill(
     connection: Redis, settings: Settings, tmp_path: Path
 ) -> None:
     extra = {"SCHEDULER_LEASE": LEASE, "JOB_CONCURRENCY": "1"}
-    processes = [Proc(m, settings.redis_url, tmp_path / f"{n}.log", **extra) for n, m in
+    processes = [Proc(m, settings.redis.url, tmp_path / f"{n}.log", **extra) for n, m in
                  enumerate(("jobs.worker", "scheduler", "scheduler"))]  # fmt: skip
     try:
         wait_for(lambda: connection.hlen(keys.SCHEDULER_HEARTBEATS) == 2, 30, "two schedulers")
@@ -108,12 +108,12 @@ def test_rqscheduler_beside_ours_doubles_nothing(
     theirs_log = tmp_path / "rqscheduler.log"
     with open(theirs_log, "ab") as out:
         theirs = subprocess.Popen(
-            [str(rqscheduler), "--url", settings.redis_url, "--interval", "0.1", "--verbose"],
+            [str(rqscheduler), "--url", settings.redis.url, "--interval", "0.1", "--verbose"],
             env={"PATH": os.environ["PATH"], "PYTHONPATH": str(ROOT)}, cwd=ROOT,
             stdout=out, stderr=subprocess.STDOUT,
         )  # fmt: skip
-    worker = Proc("jobs.worker", settings.redis_url, tmp_path / "worker.log", JOB_CONCURRENCY="1")
-    ours = Proc("scheduler", settings.redis_url, tmp_path / "scheduler.log", SCHEDULER_LEASE=LEASE)
+    worker = Proc("jobs.worker", settings.redis.url, tmp_path / "worker.log", JOB_CONCURRENCY="1")
+    ours = Proc("scheduler", settings.redis.url, tmp_path / "scheduler.log", SCHEDULER_LEASE=LEASE)
     try:
         wait_for(lambda: leader(connection), 30, "our scheduler leading")
         asked = schedule_from_client_script(settings)

@@ -33,7 +33,7 @@ def start(module: str, settings: Settings, **extra: str) -> subprocess.Popen[byt
     env = {
         "PATH": os.environ["PATH"],
         "PYTHONPATH": str(ROOT),
-        "REDIS_URL": settings.redis_url,
+        "REDIS_URL": settings.redis.url,
         "TASK_MODULES": "tests.fixtures",
         "SCHEDULER_LEASE": str(LEASE),
         "JOB_CONCURRENCY": "1",

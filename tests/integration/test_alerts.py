@@ -57,7 +57,7 @@ def test_a_burst_of_failures_alerts_exactly_once(
 def test_below_the_threshold_no_alert_and_windows_are_separate(
     connection: Redis, alert_settings: Settings
 ) -> None:
-    window = alert_settings.alert_window
+    window = alert_settings.alerts.window
     start = 1_000 * window  # the start of a window
     fired = [count_failure(connection, alert_settings, "tests.x", now=start + i) for i in range(9)]
     assert not any(fired)
@@ -99,7 +99,7 @@ def test_two_alerts_are_never_less_than_a_window_apart(connection: Redis, alert_
     compares with the last firing instead (time from one controlled clock)."""
     from jobs.maintenance.alerts import Alert, fire_once
 
-    window = alert_settings.alert_window
+    window = alert_settings.alerts.window
     boundary = 1_000 * window
     alert = Alert(rule="failures", subject="tests.x", text="boom", window=window)
     assert fire_once(connection, alert_settings, alert, now=boundary - 0.1)

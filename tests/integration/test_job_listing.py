@@ -129,7 +129,7 @@ def test_a_selective_filter_answers_short_pages_with_a_cursor(connection: Redis,
 
     ids = _echo(connection, settings, 30)
     target = ids[0]
-    flt = JobFilter(queues=settings.queues, id_prefix=target)
+    flt = JobFilter(queues=settings.worker.queues, id_prefix=target)
     original = job_search.SCAN_LIMIT
     job_search.SCAN_LIMIT = 10
     try:

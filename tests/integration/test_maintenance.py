@@ -34,7 +34,7 @@ def test_builtin_schedules_are_declared_in_code():
     assert declared["maintenance.purge_expired_tokens"] == "EVERY_HOUR"
     assert declared["maintenance.purge_revoked_tokens"] == "EVERY_DAY_AT_3AM"
     assert declared["maintenance.collect_health_metrics"] == "EVERY_5_MINUTES"
-    env = load_settings({"WEBHOOK_RETRY_INTERVAL_MINUTES": "10"}).schedule_overrides
+    env = load_settings({"WEBHOOK_RETRY_INTERVAL_MINUTES": "10"}).scheduler.overrides
     assert env["SCHEDULE_WEBHOOKS_RETRY_SWEEP"] == "0 */10 * * * *"
 
 
@@ -55,7 +55,7 @@ def test_tokens_expired_hourly_and_revoked_after_90_days(api, connection, settin
 def test_idempotency_keys_expire_by_ttl_and_the_job_removes_any_without_one(api, connection, settings):
     api.post("/api/v1/jobs", json={"task": "system.echo"}, headers={"Idempotency-Key": "k1"})
     [stored] = list(connection.scan_iter(match=keys.PREFIX + "idem:*"))
-    assert 0 < connection.ttl(stored) <= settings.idempotency_ttl  # Redis removes expired ones itself
+    assert 0 < connection.ttl(stored) <= settings.web.idempotency_ttl  # Redis removes expired ones itself
     connection.set(keys.idempotency("someone", "lost-ttl"), "{}")
     result = run(api, connection, settings, "maintenance.cleanup_idempotency_keys")["result"]
     assert result == {"scanned": 2, "removed_without_ttl": 1}
@@ -69,7 +69,7 @@ def test_health_metrics_time_series_is_readable_over_the_api(api, connection, se
     items = api.get("/api/v1/health/metrics?limit=5").get_json()["items"]
     assert len(items) == 2 and items[0]["at"] >= items[1]["at"]
     assert items[0]["used_memory"] > 0 and items[0]["keys"] > 0 and items[0]["ops_per_sec"] is not None
-    assert set(items[0]["queue_depths"]) == set(settings.queues)
+    assert set(items[0]["queue_depths"]) == set(settings.worker.queues)
     assert api.get("/api/v1/health/metrics?limit=0").status_code == 400
 
 

@@ -59,7 +59,7 @@ def test_retries_are_counted(api: ApiClient, connection: Redis, settings: Settin
 
 
 def test_access_needs_a_token_or_an_allowed_address(settings: Settings, connection: Redis) -> None:
-    env = {**TEST_ENV, "REDIS_URL": settings.redis_url, "METRICS_TOKEN": METRICS_TOKEN}
+    env = {**TEST_ENV, "REDIS_URL": settings.redis.url, "METRICS_TOKEN": METRICS_TOKEN}
     app: Flask = create_app(load_settings(env), connection)
     client = app.test_client()
     assert client.get("/metrics").status_code == 401

@@ -143,14 +143,14 @@ def test_rq_dashboard_actions_refuse_every_method_but_post(
 def test_rq_dashboard_shows_the_redis_url_without_credentials(
     settings: Settings, connection: Redis, suffix: str
 ) -> None:
-    url = settings.redis_url.replace("redis://", "redis://someone:hunter2-secret@") + suffix
+    url = settings.redis.url.replace("redis://", "redis://someone:hunter2-secret@") + suffix
     app = create_app(load_settings({**TEST_ENV, "REDIS_URL": url}), connection)
     client = app.test_client()
     login(client, ADMIN_TOKEN)
     for page in ("/admin/queues/", "/admin/queues/0/view/workers", "/admin/queues/0/view/jobs"):
         html = client.get(page).get_data(as_text=True)
         assert "hunter2" not in html and "someone" not in html, page
-        assert settings.redis_url.removeprefix("redis://").split("/")[0] in html, page
+        assert settings.redis.url.removeprefix("redis://").split("/")[0] in html, page
 
 
 def test_redirects_are_relative_whatever_the_host_header(app: Flask) -> None:

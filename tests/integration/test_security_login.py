@@ -167,7 +167,7 @@ def test_the_session_cookie_carries_nothing_derived_from_the_token(app: Flask, s
     # the server-side record ties the session to this ADMIN_TOKEN: a new value ends it
     changed = create_app(
         load_settings(
-            {**TEST_ENV, "REDIS_URL": settings.redis_url, "ADMIN_TOKEN": "another-admin-token-987"}
+            {**TEST_ENV, "REDIS_URL": settings.redis.url, "ADMIN_TOKEN": "another-admin-token-987"}
         ),
         app.extensions["taskyard"].connection,
     )

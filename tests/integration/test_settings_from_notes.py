@@ -27,7 +27,7 @@ from web import create_app
 def test_job_retry_delay_reads_milliseconds_and_units(raw: str, seconds: float) -> None:
     """The background-jobs design note sets ``JOB_RETRY_DELAY=5000`` for Bull, which reads milliseconds
     (as ``"retryDelay": 300000 // Wait 5 minutes`` does in the scheduled-tasks note)."""
-    assert load_settings({"JOB_RETRY_DELAY": raw}).job_retry_delay == seconds
+    assert load_settings({"JOB_RETRY_DELAY": raw}).worker.retry_delay == seconds
 
 
 @pytest.mark.parametrize("raw", ["soon", "5 minutes", "-5", "5d"])
@@ -41,7 +41,7 @@ def test_a_bad_job_retry_delay_names_the_variable(raw: str) -> None:
 def test_the_notes_job_retry_delay_gives_a_job_a_five_second_retry(connection: Redis, settings) -> None:  # type: ignore[no-untyped-def]
     """``JOB_MAX_RETRIES=3`` and ``JOB_RETRY_DELAY=5000``: a task without its own policy retries three
     times, five seconds apart (it used to be 5000 seconds, 83 minutes)."""
-    noted = load_settings({**TEST_ENV, "REDIS_URL": settings.redis_url, "JOB_MAX_RETRIES": "3",
+    noted = load_settings({**TEST_ENV, "REDIS_URL": settings.redis.url, "JOB_MAX_RETRIES": "3",
                            "JOB_RETRY_DELAY": "5000"})  # fmt: skip
     job = enqueue(connection, noted, JobRequest("tests.default_retry")).job
     fetched = Job.fetch(job.id, connection=connection)
@@ -113,7 +113,7 @@ def test_a_contradiction_stops_a_process_with_one_line() -> None:
 def test_redis_host_port_password_build_the_url_when_redis_url_is_unset(env: dict, url: str) -> None:
     """The background-jobs note: ``host: process.env.REDIS_HOST || 'localhost'``, ``port:
     parseInt(process.env.REDIS_PORT || '6379')``, ``password: process.env.REDIS_PASSWORD``."""
-    assert load_settings(env).redis_url == url
+    assert load_settings(env).redis.url == url
 
 
 @pytest.mark.parametrize(
@@ -165,7 +165,7 @@ def test_webhook_retries_off_dead_letters_a_failed_delivery_at_once(
     retries off a failed delivery is not retried; it is ``failed`` (the dead-letter list) after one try."""
     settings = load_settings({**TEST_ENV, "REDIS_URL": redis_url, "WEBHOOK_ALLOW_PRIVATE_TARGETS": "true",
                               **env})  # fmt: skip
-    assert settings.webhook_retry_schedule == ()
+    assert settings.webhooks.retry_schedule == ()
     api = ApiClient(create_app(settings, connection).test_client(), ADMIN_TOKEN)
     with use_settings(settings), serve(fail_then_succeed(5)) as receiver:
         body = {
@@ -188,13 +188,13 @@ def test_webhook_retries_off_dead_letters_a_failed_delivery_at_once(
 
 def test_webhook_retries_stay_on_by_default() -> None:
     """``ENABLE_WEBHOOK_RETRIES=true`` (or unset) keeps the retry schedule (1m, 5m, 15m, 1h, 6h)."""
-    assert load_settings({"ENABLE_WEBHOOK_RETRIES": "true"}).webhook_retry_schedule == (
+    assert load_settings({"ENABLE_WEBHOOK_RETRIES": "true"}).webhooks.retry_schedule == (
         60,
         300,
         900,
         3600,
         21600,
     )
-    assert load_settings({}).webhook_retry_schedule == (60, 300, 900, 3600, 21600)
+    assert load_settings({}).webhooks.retry_schedule == (60, 300, 900, 3600, 21600)
     with pytest.raises(SettingsError):
         load_settings({"ENABLE_WEBHOOK_RETRIES": "sometimes"})

@@ -294,7 +294,7 @@ def test_an_untouched_large_mapping_fits_under_the_default_memory_cap(
 ) -> None:
     """The cap (JOB_MEMORY_LIMIT_MB, 2048 by default) is on private memory, not address space: mapping
     3 GB without touching it costs nothing and succeeds."""
-    assert settings.job_memory_limit_mb == 2048
+    assert settings.worker.memory_limit_mb == 2048
     job = Queue("default", connection=connection).enqueue("tests.plain_rq.map_untouched", 3)
     _worker(connection, _allowing_plain_rq(redis_url)).work(burst=True)
     assert job.get_status() == "finished", failure_reason(connection, job.id)

@@ -39,11 +39,11 @@ def test_documented_defaults_are_the_loaders_defaults() -> None:
     sections = collect()
     rows = {v.name: v for section in sections for v in section.variables}
     loaded = load_settings({})
-    assert rows["PORT"].default == f"`{loaded.port}`"
-    assert rows["QUEUES"].default == "`" + ",".join(loaded.queues) + "`"
+    assert rows["PORT"].default == f"`{loaded.web.port}`"
+    assert rows["QUEUES"].default == "`" + ",".join(loaded.worker.queues) + "`"
     assert rows["ENABLE_TASK_SCHEDULING"].default == "`true`"
     assert rows["ADMIN_TOKEN"].default == "none"
-    assert rows["MISSED_SCHEDULE_GRACE"].default == f"`{int(loaded.missed_grace)}`"
+    assert rows["MISSED_SCHEDULE_GRACE"].default == f"`{int(loaded.scheduler.missed_grace)}`"
 
 
 SHADE = Setting("SHADE", "light", TEXT, "how light the colour is")

@@ -8,10 +8,10 @@ from jobs.settings import SettingsError, load_settings
 
 def test_defaults() -> None:
     settings = load_settings({})
-    assert settings.redis_url == "redis://127.0.0.1:6379/0"
-    assert settings.port == 5000
-    assert settings.admin_token is None
-    assert settings.enable_task_scheduling is True
+    assert settings.redis.url == "redis://127.0.0.1:6379/0"
+    assert settings.web.port == 5000
+    assert settings.access.admin_token is None
+    assert settings.scheduler.enabled is True
 
 
 def test_values_are_typed() -> None:
@@ -26,12 +26,12 @@ def test_values_are_typed() -> None:
             "QUEUES": "a, b",
         }
     )
-    assert settings.port == 8080
-    assert settings.job_concurrency == 4
-    assert settings.job_max_retries == 0
-    assert settings.enable_task_scheduling is False
-    assert settings.log_level == "DEBUG"
-    assert settings.queues == ("a", "b")
+    assert settings.web.port == 8080
+    assert settings.worker.concurrency == 4
+    assert settings.worker.max_retries == 0
+    assert settings.scheduler.enabled is False
+    assert settings.process.log_level == "DEBUG"
+    assert settings.worker.queues == ("a", "b")
 
 
 @pytest.mark.parametrize(
@@ -73,10 +73,10 @@ def test_processes_refuse_bad_settings_with_one_line(module: str) -> None:
 def test_redis_tls_verify_false_accepts_a_self_signed_managed_redis() -> None:
     """Heroku's Redis add-on hands out a bare rediss:// URL with a self-signed certificate."""
     unverified = load_settings({"REDIS_URL": "rediss://:pw@redis.example:6380", "REDIS_TLS_VERIFY": "false"})
-    assert unverified.redis_url == "rediss://:pw@redis.example:6380?ssl_cert_reqs=none"
+    assert unverified.redis.url == "rediss://:pw@redis.example:6380?ssl_cert_reqs=none"
     verified = load_settings({"REDIS_URL": "rediss://:pw@redis.example:6380"})
-    assert verified.redis_url == "rediss://:pw@redis.example:6380"
+    assert verified.redis.url == "rediss://:pw@redis.example:6380"
     own = load_settings({"REDIS_URL": "rediss://h:1/0?ssl_cert_reqs=required", "REDIS_TLS_VERIFY": "false"})
-    assert own.redis_url == "rediss://h:1/0?ssl_cert_reqs=required"
+    assert own.redis.url == "rediss://h:1/0?ssl_cert_reqs=required"
     plain = load_settings({"REDIS_URL": "redis://h:1/0", "REDIS_TLS_VERIFY": "false"})
-    assert plain.redis_url == "redis://h:1/0"
+    assert plain.redis.url == "redis://h:1/0"

@@ -69,7 +69,7 @@ class DeadLetterAction(Strict):
 
 def dead_letters_view(task: str | None, scheduled_task: str | None) -> dict[str, Any]:
     ext = state()
-    grouped = job_groups(ext.connection, ext.settings.queues, task, scheduled_task)
+    grouped = job_groups(ext.connection, ext.settings.worker.queues, task, scheduled_task)
     _, deliveries = failed_delivery_ids(ext.connection, 1)
     groups = [{k: v for k, v in g.items() if k != "ids"} for g in grouped["groups"]]
     return {"groups": groups, "failed_jobs": grouped["total"], "failed_deliveries": deliveries}

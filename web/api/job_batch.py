@@ -36,7 +36,7 @@ def _error(error: Exception) -> dict[str, Any]:
     if isinstance(error, UnknownTask):
         return {"code": "unknown_task", "message": f"no task named {error}; GET /api/v1/tasks lists them"}
     if isinstance(error, UnknownQueue):
-        queues = ", ".join(state().settings.queues)
+        queues = ", ".join(state().settings.worker.queues)
         return {"code": "unknown_queue", "message": f"no queue named {error}; queues are {queues}"}
     if isinstance(error, JobIdTaken):
         return {"code": "job_id_taken", "message": str(error)}
@@ -64,7 +64,7 @@ def create_batch() -> Response:
         return batch_options()
     ext = state()
     return with_idempotency(
-        ext.connection, current_principal().token_id, ext.settings.idempotency_ttl, _create_batch
+        ext.connection, current_principal().token_id, ext.settings.web.idempotency_ttl, _create_batch
     )
 
 

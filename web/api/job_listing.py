@@ -25,9 +25,11 @@ PAGING = (
 def search_jobs(query: JobListQuery) -> JobPage:
     """The page ``query`` asks for (shared with the jobs page), or a 400 for a bad queue or cursor."""
     ext = state()
-    check_queue(query.queue, ext.settings.queues)
+    check_queue(query.queue, ext.settings.worker.queues)
     try:
-        return list_jobs(ext.connection, query.to_filter(ext.settings.queues), query.limit, query.cursor)
+        return list_jobs(
+            ext.connection, query.to_filter(ext.settings.worker.queues), query.limit, query.cursor
+        )
     except InvalidCursor as error:
         raise ApiError(400, "invalid_cursor", f"cursor: {error}; start again without one") from None
 

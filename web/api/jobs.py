@@ -51,7 +51,7 @@ def _view(job: Job) -> dict[str, Any]:
 def create_job() -> Response:
     ext = state()
     return with_idempotency(
-        ext.connection, current_principal().token_id, ext.settings.idempotency_ttl, _create_job
+        ext.connection, current_principal().token_id, ext.settings.web.idempotency_ttl, _create_job
     )
 
 
@@ -86,7 +86,7 @@ def _create_job() -> Response:
             400, "unknown_task", f"no task named {body.task!r}; GET /api/v1/tasks lists them"
         ) from None
     except UnknownQueue as error:
-        queues = ", ".join(ext.settings.queues)
+        queues = ", ".join(ext.settings.worker.queues)
         raise ApiError(400, "unknown_queue", f"no queue named {error}; queues are {queues}") from None
     except JobIdTaken as error:
         raise ApiError(409, "job_id_taken", str(error)) from None

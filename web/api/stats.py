@@ -38,7 +38,7 @@ class QueueStats(BaseModel):
 def queue_stats() -> Response:
     ext = state()
     items = []
-    for name in ext.settings.queues:
+    for name in ext.settings.worker.queues:
         counts = queue_counts(ext.connection, name)
         items.append(
             {

@@ -28,7 +28,7 @@ def create_integration(connection: Redis, settings: Settings, fields: dict[str, 
     """Store a validated registration (``fields``: tenant, provider, client and tokens) and schedule its
     token refresh and health check; a 400 when ``token_url`` is refused by the outbound URL policy."""
     try:
-        check_url(fields["token_url"], settings.webhook_allow_private_targets)
+        check_url(fields["token_url"], settings.webhooks.allow_private_targets)
     except TargetRefused as error:
         raise ApiError(400, "target_refused", f"token_url: {error}") from None
     now = time.time()

@@ -133,8 +133,8 @@ def act_on_jobs(connection: Redis, settings: Settings, action: str, body: JobAct
             raise ApiError(400, "validation_error", f"give ids or filters, not both (got {', '.join(given)})")
         ids, more = list(dict.fromkeys(body.ids))[: body.limit], False
     else:
-        check_queue(body.queue, settings.queues)
-        ids, more = matching_ids(connection, body.to_filter(settings.queues, ("failed",)), body.limit)
+        check_queue(body.queue, settings.worker.queues)
+        ids, more = matching_ids(connection, body.to_filter(settings.worker.queues, ("failed",)), body.limit)
     outcome = apply_to_many(connection, ids, action, body.dry_run)
     return {
         "action": action,

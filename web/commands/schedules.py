@@ -36,7 +36,7 @@ def definition_from(
             base,
             now,
             task_store(connection, settings),
-            round(settings.job_retry_delay * 1000),
+            round(settings.worker.retry_delay * 1000),
         )
     except DefinitionError as error:
         raise ApiError(400, error.code, error.message) from None

@@ -38,7 +38,7 @@ def _check_events(events: list[str]) -> list[str]:
 
 def _check_target(settings: Settings, url: str) -> str:
     try:
-        return check_url(url, settings.webhook_allow_private_targets)
+        return check_url(url, settings.webhooks.allow_private_targets)
     except TargetRefused as error:
         raise ApiError(400, "target_refused", f"url: {error}") from None
 

@@ -90,7 +90,7 @@ class TaskyardCollector(Collector):
             labels=["kind"],
         )
         failed = 0
-        for name in self.settings.queues:
+        for name in self.settings.worker.queues:
             counts = queue_counts(self.connection, name)
             depth.add_metric([name], counts["queued"])
             for key in ("queued", "started", "finished", "failed", "deferred", "scheduled"):
@@ -138,18 +138,20 @@ class TaskyardCollector(Collector):
 def _allowed() -> bool:
     ext = state()
     address = request.remote_addr
-    if address and ext.settings.metrics_allow_ips:
+    if address and ext.settings.monitoring.metrics_allow_ips:
         try:
             ip = ipaddress.ip_address(address)
         except ValueError:  # a unix socket peer, for instance
             ip = None
-        if ip is not None and any(ip in ipaddress.ip_network(n) for n in ext.settings.metrics_allow_ips):
+        if ip is not None and any(
+            ip in ipaddress.ip_network(n) for n in ext.settings.monitoring.metrics_allow_ips
+        ):
             return True
     secret = bearer_secret()
     if secret is None:
         return False
-    if ext.settings.metrics_token and hmac.compare_digest(
-        secret.encode(), ext.settings.metrics_token.encode()
+    if ext.settings.monitoring.metrics_token and hmac.compare_digest(
+        secret.encode(), ext.settings.monitoring.metrics_token.encode()
     ):
         return True
     return check_secret(secret) is not None

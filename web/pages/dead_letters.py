@@ -32,8 +32,8 @@ def dead_letters() -> Response:
         raise ApiError(400, "validation_error", "kind: expected job or webhook (or nothing for both)")
     task = request.args.get("task", "").strip() or None
     scheduled_task = request.args.get("scheduled_task", "").strip() or None
-    grouped = job_groups(ext.connection, ext.settings.queues, task, scheduled_task)
-    result = failed_jobs_page(ext.connection, ext.settings.queues, page, per_page)
+    grouped = job_groups(ext.connection, ext.settings.worker.queues, task, scheduled_task)
+    result = failed_jobs_page(ext.connection, ext.settings.worker.queues, page, per_page)
     deliveries, total = list_deliveries(ext.connection, None, "failed", 1, DELIVERIES_SHOWN)
     return render(
         "dead_letters.html",

@@ -63,7 +63,7 @@ def jobs() -> Response:
         filters=filters,
         filtered=any(filters.values()),
         statuses=STATUSES,
-        queues=ext.settings.queues,
+        queues=ext.settings.worker.queues,
         tasks=sorted(spec.name for spec in registry),
         limit=query.limit,
         default_limit=DEFAULT_LIMIT,

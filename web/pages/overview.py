@@ -58,7 +58,7 @@ def overview() -> Response:
         rates=throughput,
         hour_chart=status.chart(throughput["hour"]),
         day_chart=status.chart(throughput["day"]),
-        failures=status.failures_by_task(ext.connection, ext.settings.queues),
+        failures=status.failures_by_task(ext.connection, ext.settings.worker.queues),
     )
 
 

@@ -82,9 +82,9 @@ def _check_arguments(args: dict[str, Any]) -> None:
     if args.get("order") not in (None, "asc", "dsc"):
         raise ApiError(400, "validation_error", "order: expected asc or dsc")
     queue = args.get("queue_name")
-    if queue is not None and queue not in state().settings.queues:
+    if queue is not None and queue not in state().settings.worker.queues:
         raise ApiError(
-            404, "not_found", f"no queue {queue!r}; queues are {', '.join(state().settings.queues)}"
+            404, "not_found", f"no queue {queue!r}; queues are {', '.join(state().settings.worker.queues)}"
         )
     for name, highest in LIMITS.items():
         value = args.get(name)
@@ -165,7 +165,7 @@ def init_app(app: Flask, settings: Settings, connection: Redis) -> None:
     rq-dashboard is given only the display URL: it shows that in its header and builds (never used)
     clients from it; every request reads through ``connection``, our factory's client.
     """
-    app.config["RQ_DASHBOARD_REDIS_URL"] = display_url(settings.redis_url)
+    app.config["RQ_DASHBOARD_REDIS_URL"] = display_url(settings.redis.url)
     app.config["RQ_DASHBOARD_POLL_INTERVAL"] = POLL_INTERVAL_MS
     rq_dashboard.web.setup_rq_connection(app)
     app.redis_conn = connection  # type: ignore[attr-defined]  # our factory's client, not a second pool

@@ -54,7 +54,7 @@ def with_next_refresh(connection: Redis, settings: Settings) -> list[dict[str, A
     items = []
     for found in IntegrationStore(connection, cipher(settings)).all():
         view = IntegrationView.of(found)
-        due = refresh_due(found.expires_at, settings.oauth_refresh_lead)
+        due = refresh_due(found.expires_at, settings.oauth.refresh_lead)
         view["next_refresh"] = datetime.fromtimestamp(due, UTC).isoformat(timespec="seconds")
         items.append(view)
     return items

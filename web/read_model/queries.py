@@ -143,7 +143,7 @@ def queue_listing(connection: Redis, settings: Settings) -> list[dict[str, Any]]
     """Counts for every configured queue, then for any other queue holding queued or delayed jobs: no
     worker listens there unless one is started for it, and the scheduler still moves its delayed jobs."""
     by_queue = rq_scheduler_jobs.count_by_queue(connection)
-    names = list(settings.queues)
+    names = list(settings.worker.queues)
     others = sorted((set(delayed_jobs.queue_names(connection)) | set(by_queue)) - set(names))
     listing = [queue_counts(connection, name, by_queue) for name in names]
     for name in others:
@@ -162,7 +162,7 @@ def task_views(tasks: TaskRegistry, settings: Settings) -> list[dict[str, Any]]:
             {
                 "name": spec.name,
                 "queue": spec.queue,
-                "timeout": spec.timeout or settings.job_timeout,
+                "timeout": spec.timeout or settings.worker.job_timeout,
                 "max_retries": policy.max_retries,
                 "retry_delays": policy.schedule(rand=lambda: 0.5),
                 "description": spec.description,
@@ -195,7 +195,7 @@ def is_alive(last_heartbeat: datetime | float | None, now: datetime, settings: S
     if last_heartbeat is None:
         return False
     at = last_heartbeat.timestamp() if isinstance(last_heartbeat, datetime) else float(last_heartbeat)
-    return now.timestamp() - at <= settings.heartbeat_stale
+    return now.timestamp() - at <= settings.process.heartbeat_stale
 
 
 def alive_workers(connection: Redis, settings: Settings, now: datetime) -> list[dict[str, Any]]:
@@ -256,11 +256,11 @@ def health(connection: Redis, settings: Settings, now: datetime) -> dict[str, An
     live_workers = alive_workers(connection, settings, now)
     live_schedulers = alive_schedulers(connection, settings, now)
     problems = []
-    queued = sum(connection.llen(Queue(name, connection=connection).key) for name in settings.queues)
+    queued = sum(connection.llen(Queue(name, connection=connection).key) for name in settings.worker.queues)
     if not live_workers:
         problems.append(f"no worker is running: {queued} queued jobs will not run until one starts")
     if not live_schedulers:
-        names = tuple(sorted(set(settings.queues) | set(delayed_jobs.queue_names(connection))))
+        names = tuple(sorted(set(settings.worker.queues) | set(delayed_jobs.queue_names(connection))))
         delayed = delayed_job_count(connection, names)
         problems.append(
             f"no scheduler is running: {delayed} delayed jobs and retries, and every schedule, "

@@ -32,7 +32,7 @@ PREVIEW_RUNS = 5  # next runs the task form previews
 
 def task_store(connection: Redis, settings: Settings) -> TaskStore:
     """The store with this deployment's missed-schedule grace (what ``nextRun`` and deadlines use)."""
-    return TaskStore(connection, settings.missed_grace)
+    return TaskStore(connection, settings.scheduler.missed_grace)
 
 
 def get_task(connection: Redis, settings: Settings, task_id: str) -> Task:
@@ -89,9 +89,9 @@ def scheduler_health(connection: Redis, settings: Settings, now: datetime) -> di
     problems = [f"task {m['name']} missed its schedule (deadline {m['deadline']})" for m in missed]
     if leader is None:
         problems.append("no scheduler is running: scheduled tasks and delayed retries wait until one starts")
-    if not settings.enable_task_scheduling:
+    if not settings.scheduler.enabled:
         problems.append("ENABLE_TASK_SCHEDULING is false: scheduled tasks do not fire")
-    return {"healthy": not problems, "schedulingEnabled": settings.enable_task_scheduling,
+    return {"healthy": not problems, "schedulingEnabled": settings.scheduler.enabled,
             "leader": leader, "missed": missed, "problems": problems}  # fmt: skip
 
 

@@ -22,7 +22,7 @@ from web.extension import state
 
 def admins_only() -> None:
     """403 for a non-admin caller under ``/admin/`` when ADMIN_PATHS_ADMIN_ONLY is on."""
-    if not state().settings.admin_paths_admin_only:
+    if not state().settings.access.admin_paths_admin_only:
         return
     principal = g.get("principal")
     if principal is not None and not principal.is_admin:

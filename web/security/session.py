@@ -74,14 +74,14 @@ def init_app(app: Flask, settings: Settings) -> None:
         SESSION_COOKIE_NAME="taskyard_session",
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Strict",
-        PERMANENT_SESSION_LIFETIME=timedelta(seconds=settings.session_lifetime),
+        PERMANENT_SESSION_LIFETIME=timedelta(seconds=settings.access.session_lifetime),
     )
     app.session_interface = TaskyardSessionInterface()
     # X-Forwarded-Proto is always honoured: forging it can only make the forger's own cookie Secure
     # on plain HTTP (their browser then drops it). X-Forwarded-For decides the address that failed
     # logins are counted against and METRICS_ALLOW_IPS matches, so it is trusted only from the
     # TRUSTED_PROXIES hops a deployment declares (Heroku's router: 1).
-    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies, x_proto=1)  # type: ignore[method-assign]
+    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.web.trusted_proxies, x_proto=1)  # type: ignore[method-assign]
     app.register_blueprint(bp)
 
 
@@ -108,7 +108,7 @@ def _load_principal() -> Principal | None:
         return None
     token_id = as_text(raw)
     if token_id.startswith(BOOTSTRAP):
-        admin = ext.settings.admin_token
+        admin = ext.settings.access.admin_token
         if admin and secrets.compare_digest(token_id.removeprefix(BOOTSTRAP), digest(admin)):
             return Principal("bootstrap", "admin", "ADMIN_TOKEN")
         return None
@@ -196,7 +196,7 @@ def login() -> Any:
     record = principal.token_id
     if principal.token_id == "bootstrap":
         record = BOOTSTRAP + digest(secret)
-    ext.connection.set(keys.web_session(sid), record, ex=ext.settings.session_lifetime)
+    ext.connection.set(keys.web_session(sid), record, ex=ext.settings.access.session_lifetime)
     session.clear()
     session.permanent = True
     session["sid"] = sid
