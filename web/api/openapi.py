@@ -2,9 +2,8 @@
 
 Each resource module declares its routes once, on their views (``routes``, a
 :class:`web.api.routes.Routes`): :func:`document` takes the paths and the component models from
-those declarations, for ``web.api.RESOURCE_MODULES`` and the admin scheduler API. A module whose
-route is not a ``Routes`` declaration (``/healthz``) gives ``OPENAPI_MODELS`` and
-``openapi_paths() -> dict`` built with the helpers below.
+those declarations, for ``web.api.RESOURCE_MODULES``, the admin scheduler API and ``/healthz``.
+Only this document's own route is written out here.
 ``tests/integration/test_openapi.py`` keeps this true: every route of the app is described, every
 described route exists, and real responses validate against the schemas given here.
 """
@@ -78,14 +77,9 @@ def document(modules: Iterable[ModuleType] | None = None) -> dict[str, Any]:
         }
     }
     for module in chosen:
-        if hasattr(module, "routes"):
-            models.extend(module.routes.models())
-            for path, ops in module.routes.paths().items():
-                paths.setdefault(path, {}).update(ops)
-        models.extend(getattr(module, "OPENAPI_MODELS", ()))
-        if hasattr(module, "openapi_paths"):
-            for path, ops in module.openapi_paths().items():
-                paths.setdefault(path, {}).update(ops)
+        models.extend(module.routes.models())
+        for path, ops in module.routes.paths().items():
+            paths.setdefault(path, {}).update(ops)
     components: dict[str, Any] = {}
     named: dict[str, type[BaseModel]] = {}
     for model in dict.fromkeys(models):  # a model several routes name is one component

@@ -86,6 +86,7 @@ class Endpoint:
     parameters: tuple[dict[str, Any], ...] = ()  # query and header parameters, after the path's
     path_schemas: Mapping[str, dict[str, Any]] = field(default_factory=dict)
     description: str = ""
+    security: tuple[dict[str, list[str]], ...] = ({"bearer": []},)  # ({}, ...): a token is optional
     name: str = ""  # the Flask endpoint; the view's name when empty
     answers_options: bool = False  # the view answers OPTIONS itself (Flask's answer would be wrong)
 
@@ -94,7 +95,11 @@ class Endpoint:
         responses = errors(*self.errors)
         for status, (schema, description) in self.replies.items():
             responses[str(status)] = json_response(schema_of(schema), description)
-        op: dict[str, Any] = {"summary": self.summary, "responses": responses, "security": [{"bearer": []}]}
+        op: dict[str, Any] = {
+            "summary": self.summary,
+            "responses": responses,
+            "security": list(self.security),
+        }
         if self.description:
             op["description"] = self.description
         if self.body is not None:
@@ -154,7 +159,7 @@ class Routes:
 
     def register(self, bp: Blueprint) -> None:
         """Add every declared rule to ``bp`` (whose prefix must be the one the document uses)."""
-        if bp.url_prefix != self.prefix:
+        if (bp.url_prefix or "") != self.prefix:
             raise ValueError(f"routes declared under {self.prefix} registered on {bp.url_prefix}")
         for ep in self.endpoints:
             methods = [ep.method, "OPTIONS"] if ep.answers_options else [ep.method]

@@ -14,7 +14,7 @@ from typing import Any
 from flask import Blueprint, Response, jsonify
 from redis.exceptions import RedisError
 
-from web.api.openapi import json_response, ref
+from web.api.routes import AnyOf, Routes
 from web.api.schemas import Error, Health, HealthStatus
 from web.api.times import with_iso
 from web.extension import state
@@ -22,6 +22,8 @@ from web.read_model.queries import health
 from web.security.auth import bearer_secret, check_secret
 
 bp = Blueprint("health", __name__)
+routes = Routes("")
+EITHER = AnyOf((Health, HealthStatus))
 
 
 def _may_see_details() -> bool:
@@ -34,7 +36,16 @@ def _may_see_details() -> bool:
         return False
 
 
-@bp.get("/healthz")
+@routes.get(
+    "/healthz",
+    "Liveness of Redis, workers and schedulers; the details only with a valid token",
+    {
+        200: (EITHER, "Up (status ok or degraded)"),
+        503: (EITHER, "Redis unreachable"),
+        429: (Error, "Too many wrong tokens from this address"),
+    },
+    security=({}, {"bearer": []}),
+)
 def healthz() -> Response:
     ext = state()
     try:
@@ -57,21 +68,4 @@ def healthz() -> Response:
     return response
 
 
-OPENAPI_MODELS = (Health, HealthStatus)
-
-
-def openapi_paths() -> dict[str, Any]:
-    either = {"anyOf": [ref(Health), ref(HealthStatus)]}
-    return {
-        "/healthz": {
-            "get": {
-                "summary": "Liveness of Redis, workers and schedulers; the details only with a valid token",
-                "security": [{}, {"bearer": []}],
-                "responses": {
-                    "200": json_response(either, "Up (status ok or degraded)"),
-                    "503": json_response(either, "Redis unreachable"),
-                    "429": json_response(ref(Error), "Too many wrong tokens from this address"),
-                },
-            }
-        }
-    }
+routes.register(bp)
