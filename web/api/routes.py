@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, TypedDict, TypeVar, Unpack
 
 from flask import Blueprint
 from pydantic import BaseModel
@@ -124,6 +124,19 @@ class Endpoint:
         return found
 
 
+class Options(TypedDict, total=False):
+    """The :class:`Endpoint` fields a declaration may give besides method, rule, summary and replies."""
+
+    errors: tuple[int, ...]
+    body: type[BaseModel] | None
+    parameters: tuple[dict[str, Any], ...]
+    path_schemas: Mapping[str, dict[str, Any]]
+    description: str
+    security: tuple[dict[str, list[str]], ...]
+    name: str
+    answers_options: bool
+
+
 class Routes:
     """The endpoints of one module (or blueprint), declared by decorating their views."""
 
@@ -132,9 +145,9 @@ class Routes:
         self.endpoints: list[Endpoint] = []
 
     def route(
-        self, method: str, rule: str, summary: str, replies: Mapping[int, Reply], **spec: Any
+        self, method: str, rule: str, summary: str, replies: Mapping[int, Reply], **spec: Unpack[Options]
     ) -> Callable[[F], F]:
-        """Declare the decorated view as ``method rule`` (``spec``: the other :class:`Endpoint` fields)."""
+        """Declare the decorated view as ``method rule`` (``spec``: :class:`Options`)."""
 
         def declare(view: F) -> F:
             self.endpoints.append(Endpoint(method, rule, view, summary, replies, **spec))
@@ -142,19 +155,29 @@ class Routes:
 
         return declare
 
-    def get(self, rule: str, summary: str, replies: Mapping[int, Reply], **spec: Any) -> Callable[[F], F]:
+    def get(
+        self, rule: str, summary: str, replies: Mapping[int, Reply], **spec: Unpack[Options]
+    ) -> Callable[[F], F]:
         return self.route("GET", rule, summary, replies, **spec)
 
-    def post(self, rule: str, summary: str, replies: Mapping[int, Reply], **spec: Any) -> Callable[[F], F]:
+    def post(
+        self, rule: str, summary: str, replies: Mapping[int, Reply], **spec: Unpack[Options]
+    ) -> Callable[[F], F]:
         return self.route("POST", rule, summary, replies, **spec)
 
-    def put(self, rule: str, summary: str, replies: Mapping[int, Reply], **spec: Any) -> Callable[[F], F]:
+    def put(
+        self, rule: str, summary: str, replies: Mapping[int, Reply], **spec: Unpack[Options]
+    ) -> Callable[[F], F]:
         return self.route("PUT", rule, summary, replies, **spec)
 
-    def patch(self, rule: str, summary: str, replies: Mapping[int, Reply], **spec: Any) -> Callable[[F], F]:
+    def patch(
+        self, rule: str, summary: str, replies: Mapping[int, Reply], **spec: Unpack[Options]
+    ) -> Callable[[F], F]:
         return self.route("PATCH", rule, summary, replies, **spec)
 
-    def delete(self, rule: str, summary: str, replies: Mapping[int, Reply], **spec: Any) -> Callable[[F], F]:
+    def delete(
+        self, rule: str, summary: str, replies: Mapping[int, Reply], **spec: Unpack[Options]
+    ) -> Callable[[F], F]:
         return self.route("DELETE", rule, summary, replies, **spec)
 
     def register(self, bp: Blueprint) -> None:
