@@ -1,6 +1,6 @@
 """Job lifecycle hooks: code subscribes to job events, as BullMQ's ``queue.on('completed')`` allows.
 
-Events, emitted by the worker around every attempt (see :class:`jobs.worker.TaskyardMixin`):
+Events, emitted by the worker around every attempt (see :class:`jobs.worker.pool.TaskyardMixin`):
 ``started``; then one of ``finished``, ``retrying`` (failed, a retry is scheduled), ``failed``
 (failed for good) or ``stopped`` (canceled while running). Each subscriber gets a :class:`JobEvent`.
 A subscriber that raises is logged and skipped: hooks never change a job's outcome. Metrics, alerts and

@@ -1,6 +1,7 @@
 """The work horse of a :class:`~jobs.worker.prefork.PreforkWorker`: the child, forked once, that runs many jobs.
 
-The horse runs RQ's own job loop (pop, start, ``perform_job``, finish; see :mod:`jobs.worker.round_trips` for the
+The horse is RQ's ``SimpleWorker`` with the lean round trips, made from its worker right after the fork
+(:meth:`PreforkHorse.from_worker`). It runs RQ's job steps (pop, start, ``perform_job``, finish; see :mod:`jobs.worker.round_trips` for the
 three round trips, :mod:`jobs.worker.recovery` for its maintenance) and writes which job it runs into its
 :class:`~jobs.worker.horse_state.Slot`, where the supervising worker reads it. It stops taking jobs on SIGUSR1
 (the worker's warm shutdown) or once its parent is gone; it ignores SIGTERM and SIGINT, which the
@@ -24,6 +25,8 @@ and call it finished).
 
 from __future__ import annotations
 
+import functools
+import inspect
 import logging
 import os
 import random
@@ -32,7 +35,7 @@ import signal
 import time
 from typing import Any
 
-from rq import Queue, Worker
+from rq import Queue, SimpleWorker
 from rq.job import Job
 
 from jobs import metrics
@@ -45,6 +48,7 @@ log = logging.getLogger("taskyard.worker")
 
 PAGE_BYTES = os.sysconf("SC_PAGE_SIZE")
 BLOCK_IDLE = 2  # seconds an idle horse waits before its loop checks for a dead parent and suspension
+HORSE_OPTIONS = ("recycle_jobs", "recycle_rss_mb", "memory_limit_mb", "isolated_queues")  # see PreforkHorse
 
 
 class UnstorableResult(TypeError):
@@ -74,29 +78,75 @@ def _data_bytes() -> int:
         return int(statm.read().split()[5]) * PAGE_BYTES
 
 
-class PreforkHorse(LeanRoundTripsMixin, RecoveryMixin, Worker):
-    """The job-running half of :class:`~jobs.worker.prefork.PreforkWorker`: what its forked horse does (see the
-    module docstring). The worker subclass adds the supervision; this class is not used alone."""
+def _class_settings(worker_class: type, horse_class: type) -> dict[str, Any]:
+    """The data attributes (options, job and queue classes; not methods) that ``worker_class`` and its
+    bases set beyond ``horse_class``'s: a subclass setting RQ's ``log_result_lifespan = False`` or
+    ``job_class = MyJob`` configures its horse too. Methods stay the horse class's own: behaviour is
+    changed through the worker's ``horse_class``."""
+    found: dict[str, Any] = {}
+    for klass in reversed(worker_class.__mro__):
+        if klass in horse_class.__mro__:
+            continue
+        for name, value in vars(klass).items():
+            if name.startswith("__") or inspect.isfunction(value) or isinstance(value, _DESCRIPTORS):
+                continue
+            found[name] = value
+    return found
+
+
+_DESCRIPTORS = (property, classmethod, staticmethod, functools.cached_property)
+
+
+class PreforkHorse(LeanRoundTripsMixin, RecoveryMixin, SimpleWorker):
+    """What a :class:`~jobs.worker.prefork.PreforkWorker`'s forked horse is: RQ's in-process worker with
+    the lean round trips and fast recovery, running many jobs in a row (see the module docstring).
+
+    A horse is made from its worker in the forked child (:meth:`from_worker`) and run by :meth:`run`;
+    it is not registered in Redis on its own: it works under its worker's name and key."""
 
     recycle_jobs = 1000  # jobs one horse runs before it is replaced (0 = never)
     recycle_rss_mb = 512.0  # a horse whose RSS is above this after a job is replaced
     memory_limit_mb = 2048  # how far a horse's private memory may grow (RLIMIT_DATA); 0 = no cap
     isolated_queues: tuple[str, ...] = ()  # queues whose every job runs in a fresh horse (RQ's fork per job)
-    max_idle_time: int | None = (
-        None  # RQ's work(max_idle_time=): seconds without a job before the worker stops
-    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        for option in ("recycle_jobs", "recycle_rss_mb", "memory_limit_mb", "isolated_queues"):
+        for option in HORSE_OPTIONS:
             if option in kwargs:
                 setattr(self, option, kwargs.pop(option))
         super().__init__(*args, **kwargs)
-        self._slot = Slot()
-        self._parent_pid = 0  # the supervising worker, set before each fork
-        self._ran = 0  # jobs the current horse has run
-        self._until_exit: int | None = None  # jobs the horse may still run before max_jobs is reached
+        self._reset_horse()
 
-    def _horse(self, burst: bool, max_jobs: int | None) -> int:
+    @classmethod
+    def from_worker(cls, worker: Any, **options: Any) -> PreforkHorse:
+        """A horse with ``worker``'s configuration and state (queues, connection, name, job and queue
+        classes, serializer, exception handlers, settings: everything its constructor and RQ's set up,
+        as a fork would carry it), plus ``options`` (:data:`HORSE_OPTIONS`). Built without a second
+        constructor call: RQ's registers a client name and reads Redis, once per worker is enough."""
+        horse = cls.__new__(cls)
+        horse.__dict__.update(_class_settings(type(worker), cls))
+        horse.__dict__.update(worker.__dict__)
+        for option, value in options.items():
+            setattr(horse, option, value)
+        horse.reset_round_trips()
+        horse._reset_horse()
+        return horse
+
+    def _reset_horse(self) -> None:
+        self._slot = Slot()  # what this horse runs: the worker's slot once run() is called
+        self._parent_pid = 0  # the supervising worker
+        self._ran = 0  # jobs this horse has run
+        self._until_exit: int | None = None  # jobs the horse may still run before max_jobs is reached
+        self.max_idle_time: int | None = None  # RQ's work(max_idle_time=): seconds without a job, then stop
+
+    def run(
+        self, slot: Slot, parent_pid: int, burst: bool, max_jobs: int | None, max_idle_time: int | None = None
+    ) -> int:
+        """The horse's life in the forked child: run jobs until stopped, recycled, done or orphaned (its
+        worker ``parent_pid`` gone), writing each into ``slot``; return the exit status
+        (:data:`EXIT_DONE`: burst queues drained or ``max_jobs`` reached, the worker stops too)."""
+        self._slot = slot
+        self._parent_pid = parent_pid
+        self.max_idle_time = max_idle_time
         os.setpgrp()
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)  # Heroku signals every process: the worker decides
@@ -110,7 +160,6 @@ class PreforkHorse(LeanRoundTripsMixin, RecoveryMixin, Worker):
             resource.setrlimit(resource.RLIMIT_DATA, (cap, cap))
         metrics.buffer_in_process()
         done, _ = self._slot.read()
-        self._ran = 0
         try:
             return self._job_loop(burst, max_jobs, done)
         finally:
@@ -177,7 +226,7 @@ class PreforkHorse(LeanRoundTripsMixin, RecoveryMixin, Worker):
 
     def apply_task_defaults(self, job: Job) -> Any:
         """A registered task's timeout and retry policy for a job enqueued by plain RQ code (see
-        :mod:`jobs.worker.admission`); the worker classes provide it."""
+        :mod:`jobs.worker.admission`); the Taskyard horse class provides it."""
 
     def _run(self, job: Job, queue: Queue, done: int) -> bool:
         self.apply_task_defaults(job)  # before the timeout is read: the worker kills by it

@@ -36,6 +36,7 @@ from jobs.server_version import exit_if_too_old
 from jobs.settings import Settings, load_or_exit, process_settings
 from jobs.worker.admission import AdmissionMixin, FunctionPolicy
 from jobs.worker.error_summary import EXCEPTION_HANDLERS
+from jobs.worker.horse import PreforkHorse
 from jobs.worker.prefork import PreforkWorker, prefork_options
 from jobs.worker.round_trips import REDIS_DOWN
 from jobs.worker.rq_compat import WorkerInternals, pool_connection_args
@@ -45,15 +46,13 @@ log = logging.getLogger("taskyard.worker")
 MAINTENANCE_INTERVAL = 60  # seconds between RQ registry cleanups (finds abandoned jobs); RQ's default is 600
 
 
-class TaskyardMixin(AdmissionMixin):
-    """What every Taskyard worker class adds to RQ's: the function allow-list and task defaults
-    (:mod:`jobs.worker.admission`), the failure summary handler (:mod:`jobs.worker.error_summary`), and :mod:`jobs.hooks`
-    events around every attempt.
+class TaskyardSetup:
+    """What every Taskyard worker is built with beyond RQ's: settings, the registered tasks, the function
+    allow-list (:mod:`jobs.worker.admission`) and the failure summary handler (:mod:`jobs.worker.error_summary`).
 
     ``settings`` defaults to the process's own (:func:`jobs.settings.process_settings`, the environment
-    read once): the stock ``rq worker -w ...`` CLI builds the worker itself. The task modules of ``TASK_MODULES`` are loaded so registered names resolve.
-    ``perform_job`` runs where the job runs (the work horse of a forking worker, the worker itself for
-    SimpleWorker), so every worker class that mixes this in reports the same events."""
+    read once): the stock ``rq worker -w ...`` CLI builds the worker itself. The task modules of
+    ``TASK_MODULES`` are loaded so registered names resolve."""
 
     def __init__(self, *args: Any, settings: Settings | None = None, **kwargs: Any) -> None:
         self.settings = settings or process_settings()
@@ -63,6 +62,13 @@ class TaskyardMixin(AdmissionMixin):
         handlers = list(given) if isinstance(given, (list, tuple)) else [given]
         kwargs["exception_handlers"] = [*(h for h in EXCEPTION_HANDLERS if h not in handlers), *handlers]
         super().__init__(*args, **kwargs)
+
+
+class TaskyardMixin(TaskyardSetup, AdmissionMixin):
+    """What a Taskyard class that runs jobs adds to RQ's: :class:`TaskyardSetup`, the allow-list check
+    and task defaults on every job, and :mod:`jobs.hooks` events around every attempt. Mixed into the
+    classes whose ``perform_job`` runs the job (the prefork horse, SimpleWorker), so each reports the
+    same events, once."""
 
     def perform_job(self, job: Job, queue: Queue, execution: Execution) -> bool:
         self.apply_task_defaults(job)
@@ -91,9 +97,17 @@ class TaskyardSimpleWorker(
     """RQ's in-process worker with Taskyard's checks and hooks (tests, debugging with breakpoints)."""
 
 
-class TaskyardPreforkWorker(TaskyardMixin, ReportedFailureMixin, PreciseRetryMixin, PreforkWorker):
-    """A forking worker whose work horse runs many jobs (:mod:`jobs.worker.prefork`), with Taskyard's checks
-    and hooks. Without explicit options it takes recycling, memory and recovery from the settings."""
+class TaskyardHorse(TaskyardMixin, ReportedFailureMixin, PreciseRetryMixin, PreforkHorse):
+    """The horse of a :class:`TaskyardPreforkWorker`: RQ's ``SimpleWorker`` with the lean round trips
+    (:mod:`jobs.worker.horse`), Taskyard's checks and hooks, reported failures and precise retries."""
+
+
+class TaskyardPreforkWorker(TaskyardSetup, PreciseRetryMixin, PreforkWorker):
+    """The Procfile's worker: it supervises a :class:`TaskyardHorse` (:mod:`jobs.worker.prefork`), and
+    retries a job lost with its horse precisely. Without explicit options it takes recycling, memory
+    and recovery from the settings."""
+
+    horse_class = TaskyardHorse
 
     def __init__(self, *args: Any, settings: Settings | None = None, **kwargs: Any) -> None:
         settings = settings or process_settings()

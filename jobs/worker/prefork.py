@@ -32,15 +32,15 @@ import signal
 import time
 from typing import Any
 
-from rq.exceptions import NoSuchJobError
+from rq import Queue, Worker
 from rq.executions import Execution
-from rq.job import Job, JobStatus
-from rq.utils import now
+from rq.job import Job
 
-from jobs.hooks import JobEvent, hooks, task_of
 from jobs.settings import Settings
-from jobs.worker.horse import PreforkHorse
-from jobs.worker.horse_state import EXIT_DONE, Running, describe_exit
+from jobs.worker.horse import HORSE_OPTIONS, PreforkHorse
+from jobs.worker.horse_loss import HANDBACK, settle
+from jobs.worker.horse_state import EXIT_DONE, Running, Slot
+from jobs.worker.recovery import RecoveryMixin
 from jobs.worker.round_trips import REDIS_DOWN
 from jobs.worker.rq_compat import DequeueStrategy, WorkerStatus, job_id_of_execution
 
@@ -49,22 +49,26 @@ log = logging.getLogger("taskyard.worker")
 BEAT_SLACK = 0.01  # seconds early a heartbeat may go out (a select() wake-up is not exact)
 
 
-class HorseLost(Exception):
-    """The work horse died or was killed while running a job (the message says how)."""
+class PreforkWorker(RecoveryMixin, Worker):
+    """An RQ ``Worker`` that supervises one long-lived horse (see the module docstring). It is what RQ
+    and Redis see as the worker (registered under its name, stop commands, signals); the horse, a
+    :attr:`horse_class` made from it in the forked child, runs the jobs.
 
-
-class PreforkWorker(PreforkHorse):
-    """An RQ ``Worker`` whose long-lived horse runs the job loop (see the module docstring): this class
-    supervises the horse; :class:`~jobs.worker.horse.PreforkHorse` is what the horse runs."""
+    Called directly (RQ's API, ``execute_job``), :meth:`perform_job` and :meth:`dequeue_job_and_maintain_ttl`
+    run on a horse made from this worker, in this process, so they behave as they do in the horse."""
 
     kill_grace = 2.0  # seconds past a job's timeout before the worker kills a horse deaf to SIGALRM
     shutdown_grace = 25.0  # seconds a running job gets after SIGTERM (Heroku kills at 30)
+    max_connection_wait_time = 2.0  # longest pause between attempts to register with Redis (RQ: 60 s)
+    horse_class: type[PreforkHorse] = PreforkHorse  # what runs the jobs in the forked child
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         for option in ("kill_grace", "shutdown_grace"):
             if option in kwargs:
                 setattr(self, option, kwargs.pop(option))
+        self.horse_options = {o: kwargs.pop(o) for o in HORSE_OPTIONS if o in kwargs}
         super().__init__(*args, **kwargs)
+        self._slot = Slot()  # what the horse runs, shared with it (created before any fork)
         self._death_fd = -1
         self._kill_reason: str | None = None
         self._stop_deadline: float | None = None
@@ -72,6 +76,19 @@ class PreforkWorker(PreforkHorse):
         self._long_ids: dict[str, str] = {}  # execution id -> a job id too long for the slot
         self._next_beat: tuple[str, float] = ("", 0.0)  # (execution id, when its next heartbeat is due)
         self._judged = 0  # jobs whose horse ended mid-job (they count as processed, as in RQ)
+
+    def make_horse(self) -> PreforkHorse:
+        """A horse with this worker's configuration and :attr:`horse_options` (see
+        :meth:`~jobs.worker.horse.PreforkHorse.from_worker`)."""
+        return self.horse_class.from_worker(self, **self.horse_options)
+
+    def perform_job(self, job: Job, queue: Queue, execution: Execution) -> bool:
+        return bool(self.make_horse().perform_job(job, queue, execution))
+
+    def dequeue_job_and_maintain_ttl(
+        self, timeout: int | None, max_idle_time: int | None = None
+    ) -> tuple[Job, Queue] | None:
+        return self.make_horse().dequeue_job_and_maintain_ttl(timeout, max_idle_time)
 
     def work(self, burst: bool = False, logging_level: str | None = None, *args: Any, **kwargs: Any) -> bool:
         """Register, then keep one horse running jobs until stopped (or, in burst mode, drained).
@@ -86,13 +103,13 @@ class PreforkWorker(PreforkHorse):
         self._bootstrap(logging_level or "INFO")
         self.install_signal_handlers()
         max_jobs = kwargs.get("max_jobs")
-        self.max_idle_time = kwargs.get("max_idle_time")
+        max_idle_time = kwargs.get("max_idle_time")
         try:
             while True:
                 if not self.horse_pid:
                     if self.stop_requested:
                         break
-                    self._start_horse(burst, max_jobs)
+                    self._start_horse(burst, max_jobs, max_idle_time)
                 status = self._supervise()
                 if status is not None and os.WIFEXITED(status) and os.WEXITSTATUS(status) == EXIT_DONE:
                     break
@@ -124,18 +141,17 @@ class PreforkWorker(PreforkHorse):
         self.kill_horse()
         status = self._reap(block=True)
         if running is not None:
-            self._kill_reason = "handback"
-            self._judge(running, status or 0)
+            settle(self, running, status or 0, HANDBACK)
 
-    def _start_horse(self, burst: bool, max_jobs: int | None) -> None:
+    def _start_horse(self, burst: bool, max_jobs: int | None, max_idle_time: int | None) -> None:
         read_end, write_end = os.pipe()  # the horse holds write_end: EOF here means it is gone
-        self._parent_pid = os.getpid()
+        parent = os.getpid()
         pid = os.fork()
         if pid == 0:
             os.close(read_end)
             code = 1
             try:
-                code = self._horse(burst, max_jobs)
+                code = self.make_horse().run(self._slot, parent, burst, max_jobs, max_idle_time)
             except BaseException:
                 log.exception("work horse crashed")
             os._exit(code)
@@ -163,13 +179,10 @@ class PreforkWorker(PreforkHorse):
             status = self._reap(block=True)
             _, running = self._slot.read()
             if running is not None:
-                self._judge(running, status or 0)
+                settle(self, running, status or 0, self._kill_reason)
                 self._judged += 1
                 self._slot.finish(self._slot.read()[0])
-                self.cached_state = (
-                    ""  # the horse wrote "busy": the worker is idle until the next horse works
-                )
-                self.set_state(WorkerStatus.IDLE)
+                self.set_state(WorkerStatus.IDLE)  # the horse wrote "busy": idle until the next horse works
             return status
         _, running = self._slot.read()
         if running is None:
@@ -178,7 +191,7 @@ class PreforkWorker(PreforkHorse):
             self._kill_reason = f"job exceeded its timeout of {running.timeout:g}s and did not stop; its work horse was killed"
             self.kill_horse()
         elif self._stop_deadline is not None and time.monotonic() >= self._stop_deadline:
-            self._kill_reason = "handback"
+            self._kill_reason = HANDBACK
             self.kill_horse()
         elif time.time() >= self._beat_due(running) - BEAT_SLACK:
             self._beat(running)
@@ -221,57 +234,6 @@ class PreforkWorker(PreforkHorse):
             log.warning(
                 "worker %s: could not heartbeat execution %s", self.name, running.execution_id, exc_info=True
             )
-
-    def _judge(self, running: Running, status: int) -> None:
-        """The horse ended mid-job: fail, retry, mark stopped, or hand the job back, with the reason."""
-        job_id = self.job_id_of(running)
-        if job_id is None:
-            log.warning(
-                "worker %s: execution %s ended with its horse, its job is gone",
-                self.name,
-                running.execution_id,
-            )
-            return
-        try:
-            job = self.job_class.fetch(job_id, connection=self.connection, serializer=self.serializer)
-        except NoSuchJobError:
-            return
-        if job.get_status(refresh=False) in (JobStatus.FINISHED, JobStatus.FAILED):
-            return  # the horse recorded the outcome, then died
-        queue = self.queue_class(job.origin, connection=self.connection, serializer=self.serializer)
-        execution = Execution(running.execution_id, job.id, self.connection, worker_name=self.name)
-        execution.created_at = job.started_at or now()
-        duration = time.time() - running.started
-        task = task_of(job)
-        if self._kill_reason == "handback":
-            with self.connection.pipeline() as pipe:
-                self.cleanup_execution(job, pipeline=pipe, execution=execution)
-                job.set_status(JobStatus.QUEUED, pipeline=pipe)
-                queue.push_job_id(job.id, pipeline=pipe, at_front=True)
-                pipe.execute()
-            log.warning("job %s handed back to %s: the worker is shutting down", job.id, queue.name)
-            return
-        if self.stopped_job_id == job.id:
-            self.handle_stopped_job(job, queue, execution)
-            hooks.emit(JobEvent("stopped", job, task, queue.name, duration))
-            return
-        reason = self._kill_reason or (
-            f"the work horse running the job ended with {describe_exit(status)} (os._exit, a crash or the OOM killer)"
-        )
-        log.warning("job %s failed: %s", job.id, reason)
-        job.ended_at = now()
-        error = HorseLost(reason)
-        for handler in self.rq_exception_handlers:
-            try:
-                if not handler(job, HorseLost, error, None):
-                    break
-            except Exception:
-                log.exception("exception handler failed for job %s", job.id)
-        self.handle_job_failure(job, queue=queue, exc_string=f"HorseLost: {reason}", execution=execution)
-        retrying = job.get_status(refresh=False) in (JobStatus.QUEUED, JobStatus.SCHEDULED)
-        hooks.emit(
-            JobEvent("retrying" if retrying else "failed", job, task, queue.name, duration, str(error))
-        )
 
     def request_stop(self, signum: int, frame: Any) -> None:
         """Warm shutdown: the horse finishes its job (within ``shutdown_grace``) and takes no other."""

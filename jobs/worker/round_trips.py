@@ -108,6 +108,10 @@ class LeanRoundTripsMixin(WorkerInternals):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.reset_round_trips()
+
+    def reset_round_trips(self) -> None:
+        """Start with no prefetched job, no script loaded, and heartbeat and suspension checks due."""
         self._quiet_until = 0.0
         self._suspension_checked = 0.0
         self._started_job_id: str | None = None
