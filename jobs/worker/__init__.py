@@ -1,8 +1,9 @@
 """The worker: RQ workers that run jobs, their pool, and everything they do around a job.
 
-``pool`` (the process ``python -m jobs.worker`` starts: RQ's ``WorkerPool``), ``prefork`` (a worker whose
-job-running child lives for many jobs), ``horse`` and ``horse_state`` (that child, and what it tells its
-parent), ``round_trips`` (two or three Redis round trips per job), ``recovery`` (abandoned jobs found in
+``pool`` (the process ``python -m jobs.worker`` starts: RQ's ``WorkerPool``, and the Taskyard worker
+classes), ``prefork`` (a worker that supervises a job-running child living for many jobs), ``horse`` and
+``horse_state`` (that child, and what it tells its parent), ``horse_loss`` (a job whose horse died),
+``round_trips`` (two or three Redis round trips per job) and ``queue_scripts`` (their Lua), ``recovery`` (abandoned jobs found in
 seconds), ``admission`` (which functions a worker runs), ``error_summary`` (what is recorded about a failed
 attempt), ``rq_compat`` (every RQ internal the worker relies on) and ``rq_contract`` (its contract, checked
 against the installed RQ).

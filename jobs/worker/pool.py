@@ -4,7 +4,8 @@ It runs RQ's ``WorkerPool`` with ``JOB_CONCURRENCY`` workers. RQ's pool starts e
 ``with_scheduler=True``; we start them without it because the ``scheduler`` process owns moving
 delayed jobs (a single leader with a short lease, so fail-over takes seconds, not RQ's 61 s lock TTL,
 and no two processes ever move the same job). Each worker is a :class:`TaskyardPreforkWorker`: a
-long-lived work horse runs the jobs, the worker supervises it (:mod:`jobs.worker.prefork`). SIGTERM (a Heroku
+long-lived work horse (a :class:`TaskyardHorse`) runs the jobs, the worker supervises it
+(:mod:`jobs.worker.prefork`). SIGTERM (a Heroku
 dyno restart) is a warm shutdown: each worker stops taking jobs and finishes the one it runs within
 ``WORKER_SHUTDOWN_GRACE``, or hands it back to the front of its queue; a job cut short by a SIGKILL is
 found abandoned within seconds (``JOB_ABANDON_AFTER``) and retried if it has retries left.
@@ -37,13 +38,28 @@ from jobs.settings import Settings, load_or_exit, process_settings
 from jobs.worker.admission import AdmissionMixin, FunctionPolicy
 from jobs.worker.error_summary import EXCEPTION_HANDLERS
 from jobs.worker.horse import PreforkHorse
-from jobs.worker.prefork import PreforkWorker, prefork_options
+from jobs.worker.prefork import PreforkWorker
 from jobs.worker.round_trips import REDIS_DOWN
 from jobs.worker.rq_compat import WorkerInternals, pool_connection_args
 
 log = logging.getLogger("taskyard.worker")
 
 MAINTENANCE_INTERVAL = 60  # seconds between RQ registry cleanups (finds abandoned jobs); RQ's default is 600
+
+
+def prefork_options(settings: Settings) -> dict[str, Any]:
+    """Constructor options of :class:`PreforkWorker` from the settings (recycling, memory, recovery)."""
+    abandon_after = settings.worker.abandon_after
+    return {
+        "recycle_jobs": settings.worker.recycle_jobs,
+        "recycle_rss_mb": float(settings.worker.recycle_rss_mb),
+        "memory_limit_mb": settings.worker.memory_limit_mb,
+        "isolated_queues": settings.worker.isolated_queues,
+        "abandon_after": abandon_after,
+        "maintenance_interval": max(1, abandon_after // 2),
+        "job_monitoring_interval": max(1, abandon_after // 4),
+        "shutdown_grace": settings.worker.shutdown_grace,
+    }
 
 
 class TaskyardSetup:

@@ -2,19 +2,21 @@
 
 RQ's ``Worker`` forks a work horse per job (isolation, ~10 ms a job); ``SimpleWorker`` runs jobs in the
 worker itself (fast, but a job that calls ``os._exit``, leaks or hangs in C code takes the worker with
-it). :class:`PreforkWorker` splits the two roles differently:
+it). Here the two roles are two objects:
 
-* the **horse**, a child forked once, runs RQ's own job loop (pop, start, ``perform_job``, finish; see
-  :mod:`jobs.worker.round_trips` for the three round trips) for many jobs (:mod:`jobs.worker.horse`, which also says when a
-  horse is recycled and how its memory is capped). It writes which job it runs into a few bytes of
-  memory shared with its parent (:mod:`jobs.worker.horse_state`: no system call, no round trip per job);
-* the **worker** (the parent, registered in Redis under its name like any RQ worker; this module)
-  supervises: it sleeps until the horse dies or a deadline passes, heartbeats jobs that run long, kills
+* the **horse**, a child forked once, is a :class:`~jobs.worker.horse.PreforkHorse` (RQ's ``SimpleWorker``
+  with the lean round trips of :mod:`jobs.worker.round_trips`) made from the worker after the fork; it
+  runs the job steps (pop, start, ``perform_job``, finish) for many jobs (:mod:`jobs.worker.horse` says
+  when a horse is recycled and how its memory is capped). It writes which job it runs into a few bytes
+  of memory shared with its parent (:mod:`jobs.worker.horse_state`: no system call, no round trip per job);
+* the **worker**, :class:`PreforkWorker` (the parent, an RQ ``Worker`` registered in Redis under its
+  name; this module), supervises: it sleeps until the horse dies or a deadline passes, heartbeats jobs that run long, kills
   a horse whose job outlives its timeout by ``kill_grace`` seconds (stuck in C code, deaf to RQ's
   SIGALRM), and starts a new horse whenever the old one is gone.
 
 A job whose horse died (``os._exit``, a signal, the OOM killer, the kill above) fails with a
-``HorseLost`` reason, or is retried under its retry policy; the next job gets a fresh horse.
+``HorseLost`` reason, or is retried under its retry policy (:mod:`jobs.worker.horse_loss`); the next job
+gets a fresh horse.
 
 SIGTERM (a dyno restart): the worker asks the horse to stop taking jobs; the running job may finish
 for ``shutdown_grace`` seconds, after which the horse is killed and the job handed back to the front
@@ -36,7 +38,6 @@ from rq import Queue, Worker
 from rq.executions import Execution
 from rq.job import Job
 
-from jobs.settings import Settings
 from jobs.worker.horse import HORSE_OPTIONS, PreforkHorse
 from jobs.worker.horse_loss import HANDBACK, settle
 from jobs.worker.horse_state import EXIT_DONE, Running, Slot
@@ -283,18 +284,3 @@ class PreforkWorker(RecoveryMixin, Worker):
             os.close(self._death_fd)
             self._death_fd = -1
         return status
-
-
-def prefork_options(settings: Settings) -> dict[str, Any]:
-    """Constructor options of :class:`PreforkWorker` from the settings (recycling, memory, recovery)."""
-    abandon_after = settings.worker.abandon_after
-    return {
-        "recycle_jobs": settings.worker.recycle_jobs,
-        "recycle_rss_mb": float(settings.worker.recycle_rss_mb),
-        "memory_limit_mb": settings.worker.memory_limit_mb,
-        "isolated_queues": settings.worker.isolated_queues,
-        "abandon_after": abandon_after,
-        "maintenance_interval": max(1, abandon_after // 2),
-        "job_monitoring_interval": max(1, abandon_after // 4),
-        "shutdown_grace": settings.worker.shutdown_grace,
-    }

@@ -20,7 +20,8 @@ from rq.job import Job, JobStatus
 from rq.registry import StartedJobRegistry
 from rq.utils import now
 
-from jobs.worker.round_trips import REDIS_DOWN, REQUEUE_STUCK
+from jobs.worker.queue_scripts import REQUEUE_STUCK
+from jobs.worker.round_trips import REDIS_DOWN
 from jobs.worker.rq_compat import WorkerInternals, clean_registries, clean_worker_registry
 
 log = logging.getLogger("taskyard.worker")

@@ -45,6 +45,7 @@ from rq.job import Job, JobStatus
 from rq.registry import StartedJobRegistry
 from rq.utils import as_text, get_version, now
 
+from jobs.worker.queue_scripts import POP_AND_READ, REQUEUE_STUCK, read_popped
 from jobs.worker.rq_compat import (
     INTERMEDIATE_SUFFIX,
     JOB_STATUS_FIELD,
@@ -66,34 +67,6 @@ REDIS_DOWN = (
     redis.exceptions.OutOfMemoryError,
 )
 BLOCK_SECONDS = 1  # longest single blocking pop: a stop request is noticed within this
-
-# KEYS: queue keys in priority order. ARGV[1]: the job hash prefix. Returns {queue key, id, hash}.
-POP_AND_READ = f"""
-for _, key in ipairs(KEYS) do
-  while true do
-    local id = redis.call('LMOVE', key, key .. '{INTERMEDIATE_SUFFIX}', 'LEFT', 'RIGHT')
-    if not id then break end
-    local data = redis.call('HGETALL', ARGV[1] .. id)
-    if #data > 0 then return {{key, id, data}} end
-    redis.call('LREM', key .. '{INTERMEDIATE_SUFFIX}', 1, id)
-  end
-end
-return false
-"""
-
-# KEYS[1]: an intermediate list, KEYS[2]: its queue. ARGV[1]: a job id. Puts a never-started job back.
-REQUEUE_STUCK = """
-if redis.call('LREM', KEYS[1], 1, ARGV[1]) > 0 then redis.call('LPUSH', KEYS[2], ARGV[1]) return 1 end
-return 0
-"""
-
-
-def _popped(reply: Any) -> tuple[str, str, dict[bytes, bytes]] | None:
-    """(queue key, job id, job hash) from a reply of :data:`POP_AND_READ`, or None."""
-    if not reply:
-        return None
-    flat = reply[2]
-    return as_text(reply[0]), as_text(reply[1]), dict(zip(flat[::2], flat[1::2], strict=True))
 
 
 class LeanRoundTripsMixin(WorkerInternals):
@@ -163,7 +136,7 @@ class LeanRoundTripsMixin(WorkerInternals):
         if self._pop_script is None:
             self._pop_script = self.connection.register_script(POP_AND_READ)
         keys = [q.key for q in self.ordered_queues]
-        popped = _popped(self._pop_script(keys=keys, args=[Job.redis_job_namespace_prefix]))
+        popped = read_popped(self._pop_script(keys=keys, args=[Job.redis_job_namespace_prefix]))
         return None if popped is None else self._job_from(*popped)
 
     def prefetch_wanted(self) -> bool:
@@ -271,7 +244,7 @@ class LeanRoundTripsMixin(WorkerInternals):
             if isinstance(reply, Exception):
                 raise reply
         if prefetch and not isinstance(replies[-1], Exception):  # NOSCRIPT after a Redis restart: no prefetch
-            self._prefetched = _popped(replies[-1])
+            self._prefetched = read_popped(replies[-1])
         status, dependents = replies[0], replies[1]
         # A job canceled (or stopped) while it ran keeps its dependents deferred, as RQ's worker does.
         if dependents and as_text(status) not in (JobStatus.CANCELED, JobStatus.STOPPED):
