@@ -43,6 +43,13 @@ EXPECTED_FAILURES: dict[str, str] = {
     "test_worker.py::TestWorker::test_log_job_description_on_dequeue_true": _LOG,
     "test_worker.py::TestWorker::test_log_job_description_on_success_true": _LOG,
 }
+# RQ's tests that sleep a fixed time and then check a worker in another process (0.1-0.25 s for a stop
+# command to land): on a loaded machine they can fail with any worker, stock RQ's too. One that fails is
+# run once more, alone; it counts as failed only if it fails again.
+TIMED: dict[str, str] = {
+    f"test_commands.py::TestCommands::{name}": "sleeps 0.1-0.25 s, then checks the worker's state"
+    for name in ("test_kill_horse_command", "test_stop_job_command", "test_stop_execution_command")
+}
 # Not run at all: they would start a stock worker on whatever Redis listens on port 6379 of this machine.
 NOT_RUN: dict[str, str] = {
     "test_worker.py::TestWorkerSubprocess": _PORT,
@@ -129,19 +136,28 @@ def test_rqs_own_suites_pass_with_our_worker(tmp_path: Path) -> None:
     }
     files = [f"tests/test_{name}.py" for name in SUITES]
     deselect = [arg for name in NOT_RUN for arg in ("--deselect", f"tests/{name}")]
-    try:
+
+    def run(report: Path, *targets: str) -> dict[str, str]:
         done = subprocess.run(
-            [*PYTEST, f"--junitxml={report}", *deselect, *files],
+            [*PYTEST, f"--junitxml={report}", *targets],
             cwd=suite,
             env=env,
             capture_output=True,
             text=True,
             timeout=840,
         )
+        assert report.exists(), done.stdout[-3000:] + done.stderr[-3000:]
+        return _failures(report)
+
+    try:
+        failed = run(report, *deselect, *files)
+        again = sorted(name for name in failed if name in TIMED)
+        if again:
+            print("run again (timed):", ", ".join(again))
+            still = run(tmp_path / "again.xml", *(f"tests/{name}" for name in again))
+            failed = {name: why for name, why in failed.items() if name not in again or name in still}
     finally:
         server.stop()
-    assert report.exists(), done.stdout[-3000:] + done.stderr[-3000:]
-    failed = _failures(report)
     unexpected = {name: why for name, why in failed.items() if name not in EXPECTED_FAILURES}
     now_passing = sorted(set(EXPECTED_FAILURES) - set(failed))
     assert not unexpected, "RQ's tests failing with our worker:\n" + "\n".join(
