@@ -32,7 +32,6 @@ import socket
 import threading
 import time
 import uuid
-from collections import deque
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -50,6 +49,7 @@ from scheduler import declared, delayed_jobs, health
 from scheduler.cron import ScheduleError
 from scheduler.executions import ExecutionLog
 from scheduler.leader import Lease
+from scheduler.liveness import Liveness
 from scheduler.rq_scheduler_jobs import RqSchedulerJobs
 from scheduler.runner import build_run, enqueue_runs, job_id_for
 from scheduler.store import TaskStore
@@ -57,11 +57,8 @@ from scheduler.tasks import Task, ms
 
 log = logging.getLogger("taskyard.scheduler")
 
-HEARTBEAT_EVERY = 1.0  # seconds between liveness reports
 MISSED_CHECK_EVERY = 5.0  # seconds between missed-schedule checks by the leader
-FORGET_AFTER = 3600  # seconds after which a silent scheduler's report is removed
 ERROR_BACKOFF = (0.1, 0.2, 0.5, 1.0, 2.0)  # waits after consecutive Redis errors, then the last repeats
-LATENESS_SAMPLES = 1000  # recent firings kept for the lateness figures in the heartbeat
 PENDING_STATUSES = {
     status.value
     for status in (
@@ -95,9 +92,7 @@ class Engine:
         self.leading = False
         self.synced = False
         self.last_pass_ms = 0.0
-        self.fired = 0
-        self.lateness: deque[float] = deque(maxlen=LATENESS_SAMPLES)
-        self._last_heartbeat = 0.0
+        self.liveness = Liveness(connection, self.name)
         self._last_missed_check = 0.0
         self._queues: dict[str, Queue] = {}
         self.rq_scheduler = RqSchedulerJobs(connection, self.name, settings.scheduler.lease)
@@ -201,13 +196,12 @@ class Engine:
             for (task_id, score, next_run, lateness, _queue, job), new in zip(runs, created, strict=True):
                 if new:
                     self.tasks.set_fields(task_id, pipe=pipe, currentJob=job.id)
-                    self.lateness.append(lateness)
+                    self.liveness.fired_one(lateness)
                     fired += 1
                 advances.append((task_id, score, next_run))
             for task_id, score, next_run in advances:
                 self.tasks.advance(task_id, score, next_run, pipe=pipe)
             pipe.execute()
-        self.fired += fired
         return fired
 
     def _busy(self, candidates: dict[str, Task]) -> set[str]:
@@ -270,33 +264,15 @@ class Engine:
         alert_missed(self.connection, self.settings, missed, now)
 
     # --- liveness ----------------------------------------------------------------------------------
-    def lateness_figures(self) -> dict[str, float]:
-        samples = sorted(self.lateness)
-        if not samples:
-            return {}
-        pick = lambda q: samples[min(len(samples) - 1, int(q * len(samples)))]  # noqa: E731
-        return {"p50": round(pick(0.5), 3), "p99": round(pick(0.99), 3), "max": round(samples[-1], 3)}
-
     def heartbeat(self, force: bool = False) -> None:
-        """Report liveness at most every HEARTBEAT_EVERY seconds; the leader forgets long-silent peers."""
-        now = self.clock()
-        if not force and now - self._last_heartbeat < HEARTBEAT_EVERY:
-            return
-        self._last_heartbeat = now
-        report = {
-            "at": now,
-            "pid": os.getpid(),
-            "host": socket.gethostname(),
-            "last_pass_ms": round(self.last_pass_ms, 3),
-            "scheduling_enabled": self.settings.scheduler.enabled,
-            "fired": self.fired,
-            "lateness_ms": self.lateness_figures(),
-        }
-        self.connection.hset(keys.SCHEDULER_HEARTBEATS, self.name, json.dumps(report))
-        if self.leading:
-            for name, raw in self.connection.hgetall(keys.SCHEDULER_HEARTBEATS).items():
-                if now - json.loads(raw)["at"] > FORGET_AFTER:
-                    self.connection.hdel(keys.SCHEDULER_HEARTBEATS, name)
+        """Report liveness (``scheduler/liveness.py``): at most every second unless ``force``."""
+        self.liveness.report(
+            self.clock(),
+            leading=self.leading,
+            last_pass_ms=self.last_pass_ms,
+            scheduling_enabled=self.settings.scheduler.enabled,
+            force=force,
+        )
 
     def run(self, stop: threading.Event) -> None:
         """Loop until ``stop`` is set; Redis errors are logged and retried with backoff, never fatal."""
@@ -324,6 +300,6 @@ class Engine:
             self.queue_locks.release()
             if self.lease.release():
                 log.info("scheduler %s released leadership", self.name)
-            self.connection.hdel(keys.SCHEDULER_HEARTBEATS, self.name)
+            self.liveness.withdraw()
         except RedisError:
             pass

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from jobs.settings import load_settings
 from tests.conftest import TEST_ENV
-from web.read_model.queries import is_alive
+from web.read_model.liveness import is_alive
 
 NOW = datetime(2030, 1, 1, tzinfo=UTC)
 

@@ -18,7 +18,7 @@ from web.api.routes import AnyOf, Routes
 from web.api.schemas import Error, Health, HealthStatus
 from web.api.times import with_iso
 from web.extension import state
-from web.read_model.queries import health
+from web.read_model.liveness import health
 from web.security.auth import bearer_secret, check_secret
 
 bp = Blueprint("health", __name__)

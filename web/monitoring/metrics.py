@@ -31,7 +31,8 @@ from jobs.webhooks.store import WebhookStore
 from web.errors import ApiError
 from web.extension import state
 from web.monitoring.webhook_metrics import webhook_families
-from web.read_model.queries import alive_schedulers, alive_workers, queue_counts
+from web.read_model.liveness import alive_schedulers, alive_workers
+from web.read_model.queries import queue_counts
 from web.security.auth import bearer_secret, check_secret
 
 EXTENSION = "taskyard_metrics"

@@ -2,36 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
-
 from flask import Blueprint, Response
-from redis.exceptions import ResponseError
 
-from jobs.resilience.breaker import all_breakers
-from web.errors import is_out_of_memory
-from web.extension import Taskyard, state
+from web.extension import state
 from web.pages import render
 from web.read_model import status
-from web.read_model.queries import (
+from web.read_model.breakers import breakers
+from web.read_model.liveness import (
     health,
-    is_alive,
+    health_verdict,
     missed_schedules,
-    queue_listing,
-    scheduler_heartbeats,
+    scheduler_reports,
     worker_heartbeats,
+    worker_reports,
 )
-
-
-def _verdict(ext: Taskyard, now: datetime) -> dict[str, Any]:
-    """The health verdict; a Redis that refuses INFO (fakeredis, some managed services) leaves it unknown
-    instead of failing the whole overview."""
-    try:
-        return health(ext.connection, ext.settings, now)
-    except ResponseError as error:
-        if is_out_of_memory(error):
-            raise
-        return {"status": "unknown", "problems": [f"health unknown: Redis refused INFO ({error})"]}
+from web.read_model.queries import queue_listing
 
 
 def overview() -> Response:
@@ -54,7 +39,7 @@ def overview() -> Response:
         latency=latency,
         workers=len(worker_heartbeats(ext.connection)),
         busy=status.busy_workers(ext.connection, now),
-        report=_verdict(ext, now),
+        report=health_verdict(ext.connection, ext.settings, now),
         rates=throughput,
         hour_chart=status.chart(throughput["hour"]),
         day_chart=status.chart(throughput["day"]),
@@ -66,23 +51,14 @@ def health_page() -> Response:
     ext = state()
     now = ext.now()
     report = health(ext.connection, ext.settings, now)
-    schedulers = []
-    for beat in scheduler_heartbeats(ext.connection):
-        beat["age"] = round(now.timestamp() - float(beat["at"]), 1)
-        beat["alive"] = is_alive(beat["at"], now, ext.settings)
-        schedulers.append(beat)
-    workers = []
-    for worker in worker_heartbeats(ext.connection):
-        worker["alive"] = is_alive(worker["last_heartbeat"], now, ext.settings)
-        workers.append(worker)
     return render(
         "health.html",
         "_health_figures.html",
         report=report,
-        workers=workers,
-        schedulers=schedulers,
+        workers=worker_reports(ext.connection, ext.settings, now),
+        schedulers=scheduler_reports(ext.connection, ext.settings, now),
         missed=missed_schedules(ext.connection, now),
-        breakers=[decision.view() for decision in all_breakers(ext.connection, ext.settings)],
+        breakers=[decision.view() for decision in breakers(ext.connection, ext.settings)],
         now=now,
     )
 

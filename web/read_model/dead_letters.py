@@ -10,7 +10,6 @@ failures; ``total`` is the exact number of failed jobs.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from redis import Redis
@@ -22,15 +21,10 @@ from jobs import keys
 from jobs.webhooks.store import WebhookStore
 from scheduler.store import TaskStore
 from web.read_model.queries import error_summary
+from web.read_model.times import aware
 
 GROUPED = 2000  # newest failures per queue looked at for the groups
 KINDS = ("job", "webhook")
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def is_delivery_job(job: Job) -> bool:
@@ -69,7 +63,7 @@ def job_groups(
         )  # fmt: skip
         group["count"] += 1
         group["ids"].append(job.id)
-        ended = _aware(job.ended_at)
+        ended = aware(job.ended_at)
         if group["latest_at"] is None or (ended and ended > group["latest_at"]):
             group.update(latest_at=ended, latest_error=error_summary(job), latest_id=job.id)
     origins = [g["scheduled_task"] for g in groups.values() if g["scheduled_task"]]

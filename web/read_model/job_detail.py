@@ -9,7 +9,7 @@ task the job came from and the jobs it depends on or that wait for it.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from redis import Redis
@@ -19,6 +19,7 @@ from rq.utils import as_text
 
 from scheduler.store import TaskStore
 from web.read_model.queries import error_line, job_view
+from web.read_model.times import aware
 
 OUTCOMES = {
     Result.Type.SUCCESSFUL: "finished",
@@ -28,12 +29,6 @@ OUTCOMES = {
     Result.Type.MAX_RETRIES_EXCEEDED: "failed, no retries left",
 }
 TRACEBACK_CHARS = 20_000  # a traceback is shown up to this length
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def _seconds(start: datetime | None, end: datetime | None) -> float | None:
@@ -54,12 +49,12 @@ def attempts(job: Job) -> list[dict[str, Any]]:
     results = list(reversed(job.results()))  # RQ lists newest first
     for number, result in enumerate(results, start=1):
         text = (result.exc_string or "").strip()
-        started = _aware(result.execution_started_at)
-        ended = _aware(result.execution_ended_at) or _aware(result.created_at)
+        started = aware(result.execution_started_at)
+        ended = aware(result.execution_ended_at) or aware(result.created_at)
         rows.append(
             {
                 "number": number,
-                "at": _aware(result.created_at),
+                "at": aware(result.created_at),
                 "outcome": OUTCOMES.get(result.type, str(result.type)),
                 "ok": result.type == Result.Type.SUCCESSFUL,
                 "error": error_line(text),
@@ -89,7 +84,7 @@ def job_detail(connection: Redis, job: Job, url: str) -> dict[str, Any]:
         "description": job.description,
         "function": job.func_name,
         "timeout": job.timeout,
-        "created_at": _aware(job.created_at),
+        "created_at": aware(job.created_at),
         "waited": _seconds(enqueued, started),
         "ran": _seconds(started, ended),
         "traceback": traceback,

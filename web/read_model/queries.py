@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from redis import Redis
-from rq import Queue, Worker
+from rq import Queue
 from rq.job import Job, JobStatus
 from rq.registry import (
     DeferredJobRegistry,
@@ -22,23 +22,15 @@ from rq.registry import (
 )
 from rq.utils import as_text
 
-from jobs import keys
 from jobs.delayed import due_at
 from jobs.enqueue import retry_policy
 from jobs.registry import TaskRegistry
 from jobs.settings import Settings
 from scheduler import delayed_jobs, rq_scheduler_jobs
-from scheduler import health as scheduler_health
-from scheduler.store import TaskStore
 from web.read_model.job_search import JobFilter, JobPage, search
+from web.read_model.times import aware
 
 ERROR_SUMMARY_CHARS = 500  # the last line of a traceback, cut to this length
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def error_line(traceback: str | None) -> str | None:
@@ -89,9 +81,9 @@ def job_view(job: Job, url: str) -> dict[str, Any]:
         "error": error_summary(job) if status in (JobStatus.FAILED, JobStatus.SCHEDULED) else None,
         "attempts": attempts,
         "retries_left": job.retries_left,
-        "enqueued_at": _aware(job.enqueued_at),
-        "started_at": _aware(job.started_at),
-        "ended_at": _aware(job.ended_at),
+        "enqueued_at": aware(job.enqueued_at),
+        "started_at": aware(job.started_at),
+        "ended_at": aware(job.ended_at),
         "scheduled_for": scheduled_for,
         "progress": job.meta.get("progress"),
         "url": url,
@@ -171,112 +163,6 @@ def task_views(tasks: TaskRegistry, settings: Settings) -> list[dict[str, Any]]:
     return views
 
 
-def worker_heartbeats(connection: Redis) -> list[dict[str, Any]]:
-    """Every RQ worker that has registered, with its last heartbeat and current job."""
-    views = []
-    for worker in Worker.all(connection=connection):
-        job_id = worker.get_current_job_id()
-        views.append(
-            {
-                "name": worker.name,
-                "state": str(worker.get_state()),
-                "queues": worker.queue_names(),
-                "last_heartbeat": _aware(worker.last_heartbeat),
-                "current_job": job_id,
-                "pid": worker.pid,
-            }
-        )
-    return views
-
-
-def is_alive(last_heartbeat: datetime | float | None, now: datetime, settings: Settings) -> bool:
-    """The liveness rule for workers and schedulers alike: a heartbeat (an aware datetime, or epoch
-    seconds) no older than ``HEARTBEAT_STALE``. Never beating is not alive."""
-    if last_heartbeat is None:
-        return False
-    at = last_heartbeat.timestamp() if isinstance(last_heartbeat, datetime) else float(last_heartbeat)
-    return now.timestamp() - at <= settings.process.heartbeat_stale
-
-
-def alive_workers(connection: Redis, settings: Settings, now: datetime) -> list[dict[str, Any]]:
-    """The workers of :func:`worker_heartbeats` that are alive (:func:`is_alive`)."""
-    return [w for w in worker_heartbeats(connection) if is_alive(w["last_heartbeat"], now, settings)]
-
-
-def alive_schedulers(connection: Redis, settings: Settings, now: datetime) -> list[dict[str, Any]]:
-    """The schedulers of :func:`scheduler_heartbeats` that are alive (:func:`is_alive`)."""
-    return [s for s in scheduler_heartbeats(connection) if is_alive(s["at"], now, settings)]
-
-
-def scheduler_heartbeats(connection: Redis) -> list[dict[str, Any]]:
-    """Scheduler processes' last reports (written by scheduler.engine each pass)."""
-    leader = connection.get(keys.SCHEDULER_LEADER)
-    leader_name = as_text(leader) if leader else None
-    views = []
-    for name, raw in connection.hgetall(keys.SCHEDULER_HEARTBEATS).items():
-        report = json.loads(raw)
-        report["name"] = as_text(name)
-        report["leader"] = report["name"] == leader_name
-        views.append(report)
-    return sorted(views, key=lambda r: r["name"])
-
-
-def delayed_job_count(connection: Redis, queue_names: tuple[str, ...]) -> int:
-    """Jobs waiting in any ScheduledJobRegistry or in rq-scheduler's store: they need a scheduler."""
-    with connection.pipeline() as pipe:
-        for name in queue_names:
-            pipe.zcard(ScheduledJobRegistry(name, connection=connection).key)
-        pipe.zcard(rq_scheduler_jobs.SCHEDULED_JOBS)
-        return sum(pipe.execute())
-
-
-def missed_schedules(connection: Redis, now: datetime) -> list[dict[str, Any]]:
-    """Recurring scheduled tasks past their deadline (scheduler/health.py), most overdue first."""
-    overdue = scheduler_health.missed(connection, now)
-    tasks = {t.id: t for t in TaskStore(connection).get_many([task_id for task_id, _ in overdue])}
-    return [
-        {
-            "id": task_id,
-            "name": tasks[task_id].definition.name,
-            "deadline": deadline.isoformat(),
-            "lastSuccessAt": tasks[task_id].last_success_at,
-        }
-        for task_id, deadline in overdue
-        if task_id in tasks
-    ]
-
-
-def health(connection: Redis, settings: Settings, now: datetime) -> dict[str, Any]:
-    """Liveness of Redis, workers and schedulers, and what is missing.
-
-    Raises Redis errors when Redis is down; the caller turns that into a 503.
-    """
-    info = connection.info("memory")
-    memory = info.get("used_memory_human", "?")
-    live_workers = alive_workers(connection, settings, now)
-    live_schedulers = alive_schedulers(connection, settings, now)
-    problems = []
-    queued = sum(connection.llen(Queue(name, connection=connection).key) for name in settings.worker.queues)
-    if not live_workers:
-        problems.append(f"no worker is running: {queued} queued jobs will not run until one starts")
-    if not live_schedulers:
-        names = tuple(sorted(set(settings.worker.queues) | set(delayed_jobs.queue_names(connection))))
-        delayed = delayed_job_count(connection, names)
-        problems.append(
-            f"no scheduler is running: {delayed} delayed jobs and retries, and every schedule, "
-            "wait until one starts"
-        )
-    for task in missed_schedules(connection, now):
-        problems.append(f"task {task['name']} missed its schedule (deadline {task['deadline']})")
-    return {
-        "status": "ok" if not problems else "degraded",
-        "redis": {"ok": True, "detail": f"used memory {memory}"},
-        "workers": live_workers,
-        "schedulers": live_schedulers,
-        "problems": problems,
-    }
-
-
 def dead_letter_view(job: Job) -> dict[str, Any]:
     """A failed job as the dead-letter page lists it."""
     return {
@@ -285,7 +171,7 @@ def dead_letter_view(job: Job) -> dict[str, Any]:
         "queue": job.origin,
         "error": error_summary(job),
         "attempts": attempts_made(job, JobStatus.FAILED),
-        "ended_at": _aware(job.ended_at),
+        "ended_at": aware(job.ended_at),
         "requeued_at": job.meta.get("requeued_at"),
     }
 

@@ -23,7 +23,8 @@ from scheduler.executions import ExecutionLog
 from scheduler.store import TaskStore
 from scheduler.tasks import Task
 from web.errors import ApiError
-from web.read_model.queries import alive_schedulers, error_summary, missed_schedules
+from web.read_model.liveness import alive_schedulers, missed_schedules
+from web.read_model.queries import error_summary
 
 TASK_EXECUTIONS = 5  # newest executions shown on a task; the whole history is at /executions
 LONGEST_ID = 200  # longer ids are never looked up

@@ -19,15 +19,11 @@ from rq.registry import FailedJobRegistry
 from rq.utils import as_text
 
 from jobs.metrics import RATE_EVENTS, read_minutes
-from web.read_model.queries import error_summary, worker_heartbeats
+from web.read_model.liveness import worker_heartbeats
+from web.read_model.queries import error_summary
+from web.read_model.times import aware
 
 RECENT_FAILURES = 500  # newest failures per queue grouped on the overview
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def rates(connection: Redis, now: datetime) -> dict[str, Any]:
@@ -68,7 +64,7 @@ def queue_latency(connection: Redis, queue_names: tuple[str, ...], now: datetime
     for i, queue in enumerate(queues):
         head = heads[i]
         job = jobs.get(head) if head else None
-        enqueued = _aware(job.enqueued_at) if job is not None else None
+        enqueued = aware(job.enqueued_at) if job is not None else None
         rows.append(
             {
                 "name": queue.name,
@@ -87,7 +83,7 @@ def busy_workers(connection: Redis, now: datetime) -> list[dict[str, Any]]:
     jobs = Job.fetch_many([w["current_job"] for w in workers], connection=connection)
     rows = []
     for worker, job in zip(workers, jobs, strict=True):
-        started = _aware(job.started_at) if job is not None else None
+        started = aware(job.started_at) if job is not None else None
         rows.append(
             {
                 "name": worker["name"],
@@ -112,7 +108,7 @@ def failures_by_task(connection: Redis, queue_names: tuple[str, ...]) -> list[di
         if job is None:
             continue
         task = job.meta.get("task") or job.func_name or "?"
-        ended = _aware(job.ended_at)
+        ended = aware(job.ended_at)
         group = groups.setdefault(
             task, {"task": task, "count": 0, "last_at": None, "last_error": None, "last_id": None}
         )
