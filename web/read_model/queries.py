@@ -26,17 +26,16 @@ from jobs.delayed import due_at
 from jobs.enqueue import retry_policy
 from jobs.registry import TaskRegistry
 from jobs.settings import Settings
+from jobs.worker.error_summary import SUMMARY_CHARS
 from scheduler import delayed_jobs, rq_scheduler_jobs
 from web.read_model.job_search import JobFilter, JobPage, search
 from web.read_model.times import aware
 
-ERROR_SUMMARY_CHARS = 500  # the last line of a traceback, cut to this length
-
 
 def error_line(traceback: str | None) -> str | None:
-    """A traceback's last non-blank line (``ValueError: boom``), cut to :data:`ERROR_SUMMARY_CHARS`."""
+    """A traceback's last non-blank line (``ValueError: boom``), cut to :data:`SUMMARY_CHARS`."""
     lines = [line for line in (traceback or "").strip().splitlines() if line.strip()]
-    return lines[-1][:ERROR_SUMMARY_CHARS] if lines else None
+    return lines[-1][:SUMMARY_CHARS] if lines else None
 
 
 def error_summary(job: Job) -> str | None:
@@ -46,7 +45,7 @@ def error_summary(job: Job) -> str | None:
     text = result.exc_string if result is not None else None
     if not text:
         last_error = job.meta.get("last_error")
-        return str(last_error)[:ERROR_SUMMARY_CHARS] if last_error else None
+        return str(last_error)[:SUMMARY_CHARS] if last_error else None
     return error_line(text)
 
 
@@ -95,7 +94,7 @@ def _jsonable(value: Any) -> Any:
     try:
         json.dumps(value)
     except (TypeError, ValueError):
-        return repr(value)[:ERROR_SUMMARY_CHARS]
+        return repr(value)[:SUMMARY_CHARS]
     return value
 
 
