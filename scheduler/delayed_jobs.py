@@ -27,10 +27,10 @@ from rq import Queue
 from rq.job import Job
 from rq.registry import ScheduledJobRegistry
 from rq.scheduler import RQScheduler
-from rq.scripts import ACQUIRE_OR_REFRESH_LOCK_SCRIPT, release_lock
 from rq.utils import as_text
 
 from jobs.delayed import due_at
+from jobs.worker.rq_compat import ACQUIRE_OR_REFRESH_LOCK_SCRIPT, release_lock
 
 CHUNK = 1000  # jobs moved per queue per pass (RQ's own chunk size)
 

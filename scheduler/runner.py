@@ -19,13 +19,13 @@ from redis import Redis
 from rq import Queue, get_current_job
 from rq.exceptions import DuplicateJobError
 from rq.job import Job
-from rq.scripts import _build_hset_args, get_unique_enqueue_script
 
 from jobs.handler_context import job_settings
 from jobs.outcome import raise_if_failed
 from jobs.registry import registry
 from jobs.settings import Settings
 from jobs.worker.error_summary import summarize
+from jobs.worker.rq_compat import get_unique_enqueue_script, job_hset_args, prepare_for_queue
 from scheduler import attempts, task_log
 from scheduler.executions import ExecutionLog
 from scheduler.health import deadline, expect
@@ -106,18 +106,19 @@ def enqueue_runs(connection: Redis, runs: list[tuple[Queue, Job]]) -> list[bool]
     Goes around ``Queue.enqueue_job(unique=True)`` on purpose: RQ runs its unique-enqueue Lua script
     alone and ignores pipelines, so 100 tasks due in the same second cost 100 sequential round trips
     (measured: p99 lateness 137 ms). We run RQ's own script (``rq.scripts``) for every job in one
-    pipeline, after RQ's own job preparation. These are RQ internals, pinned by ``rq<4`` in
-    pyproject.toml; the integration tests run every job this builds through a real worker.
+    pipeline, after RQ's own job preparation. These are RQ internals, reached through
+    ``jobs.worker.rq_compat`` (checked by its contract test); the integration tests run every job this
+    builds through a real worker.
     """
     if not runs:
         return []
     script = get_unique_enqueue_script(connection)
     with connection.pipeline(transaction=False) as pipe:
         for queue, job in runs:
-            queue._prepare_for_queue(job)
+            prepare_for_queue(queue, job)
             pipe.sadd(queue.redis_queues_keys, queue.key)
             ttl = job.ttl if job.ttl is not None else -1
-            script(keys=[job.key, queue.key], args=[job.id, "R", ttl, *_build_hset_args(job)], client=pipe)
+            script(keys=[job.key, queue.key], args=[job.id, "R", ttl, *job_hset_args(job)], client=pipe)
         results = pipe.execute()
     return [bool(created) for created in results[1::2]]
 

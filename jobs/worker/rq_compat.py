@@ -1,4 +1,5 @@
-"""Every RQ internal the worker relies on, in one place; :mod:`jobs.worker.rq_contract` checks each.
+"""Every RQ internal Taskyard relies on (the worker's, and the scheduler's few), in one place;
+:mod:`jobs.worker.rq_contract` checks each.
 
 The worker (:mod:`jobs.worker.round_trips`, :mod:`jobs.worker.horse`, :mod:`jobs.worker.prefork`,
 :mod:`jobs.worker.recovery`, :mod:`jobs.worker.pool`, :mod:`jobs.worker.admission`, :mod:`jobs.outcome`,
@@ -11,6 +12,8 @@ is the only place that touches it:
 * :class:`WorkerInternals`, mixed into every worker class before RQ's: a worker's private attributes
   and methods as named properties and methods (nothing else in the worker reads ``self._...`` of RQ);
 * accessors for the private fields of a ``Job``, a ``Queue`` and a ``WorkerPool``;
+* the scheduler's batched unique enqueue (RQ's own Lua script and job preparation, run for many jobs in
+  one pipeline, ``scheduler/runner.py``) and RQ's scheduler lock script (``scheduler/delayed_jobs.py``);
 * the key names and hash fields of RQ's that our Lua and transactions write (:data:`INTERMEDIATE_SUFFIX`,
   :data:`JOB_STATUS_FIELD`, :func:`job_id_of_execution`).
 
@@ -31,12 +34,15 @@ from rq.job import Job, JobStatus
 from rq.queue import Queue
 from rq.rate_limit import release_slot
 from rq.registry import clean_registries
+from rq.scripts import ACQUIRE_OR_REFRESH_LOCK_SCRIPT, get_unique_enqueue_script, release_lock
+from rq.scripts import _build_hset_args as job_hset_args
 from rq.utils import now
 from rq.worker.base import DequeueStrategy, WorkerStatus
 from rq.worker_pool import WorkerPool
 from rq.worker_registration import clean_worker_registry
 
 __all__ = [
+    "ACQUIRE_OR_REFRESH_LOCK_SCRIPT",
     "INTERMEDIATE_SUFFIX",
     "JOB_STATUS_FIELD",
     "DequeueStrategy",
@@ -47,12 +53,16 @@ __all__ = [
     "callback_names",
     "clean_registries",
     "clean_worker_registry",
+    "get_unique_enqueue_script",
     "handle_success",
     "has_callbacks",
+    "job_hset_args",
     "job_id_of_execution",
     "mark_finished",
     "pool_connection_args",
+    "prepare_for_queue",
     "queue_options",
+    "release_lock",
     "release_slot",
     "resolve_function_as",
 ]
@@ -207,3 +217,8 @@ def job_id_of_execution(members: Iterable[bytes | str], execution_id: str) -> st
         if key.endswith(suffix):
             return key[: -len(suffix)]
     return None
+
+
+def prepare_for_queue(queue: Queue, job: Job) -> None:
+    """What ``Queue.enqueue_job`` does to a job before it is pushed (status, origin, enqueued_at)."""
+    queue._prepare_for_queue(job)

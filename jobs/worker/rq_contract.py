@@ -15,6 +15,7 @@ from typing import Any
 
 import rq.rate_limit
 import rq.registry
+import rq.scripts
 import rq.worker_registration
 from rq.executions import Execution
 from rq.intermediate_queue import IntermediateQueue
@@ -86,6 +87,10 @@ CONTRACT: dict[tuple[Any, str], tuple[str, ...]] = {
     (rq.registry, "clean_registries"): ("queue", "exception_handlers"),
     (rq.worker_registration, "clean_worker_registry"): ("queue",),
     (rq.rate_limit, "release_slot"): ("job",),
+    (Queue, "_prepare_for_queue"): ("job",),
+    (rq.scripts, "_build_hset_args"): ("job",),
+    (rq.scripts, "get_unique_enqueue_script"): ("connection",),
+    (rq.scripts, "release_lock"): ("connection", "lock_key", "owner_token"),
 }
 
 # Private attributes our mixins read or write on a Worker instance, and on a WorkerPool instance.

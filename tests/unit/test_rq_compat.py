@@ -42,6 +42,18 @@ def test_a_changed_signature_is_reported_by_name(
     assert any(p.endswith("Worker._handle_stopped_job is gone") for p in problems)
 
 
+def test_a_moved_scheduler_internal_is_reported_by_name(
+    monkeypatch: pytest.MonkeyPatch, instances: tuple[Worker, WorkerPool, Job, Queue]
+) -> None:
+    import rq.scripts
+
+    monkeypatch.delattr(rq.scripts, "get_unique_enqueue_script")
+    monkeypatch.delattr(Queue, "_prepare_for_queue")
+    problems = rq_contract.contract_problems(*instances)
+    assert "rq.scripts.get_unique_enqueue_script is gone" in problems
+    assert any(p.endswith("Queue._prepare_for_queue is gone") for p in problems)
+
+
 def test_a_missing_private_attribute_is_reported_by_name(
     instances: tuple[Worker, WorkerPool, Job, Queue],
 ) -> None:
