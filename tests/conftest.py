@@ -3,8 +3,10 @@ settings, the app and its client, and a burst worker."""
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import fakeredis
 import pytest
@@ -17,7 +19,7 @@ from jobs.connection import connect_url
 from jobs.local.redis_server import RedisServer, embedded_server, free_port
 from jobs.registry import load_tasks
 from jobs.settings import Settings, load_settings
-from jobs.worker import TaskyardSimpleWorker
+from jobs.worker import TaskyardPreforkWorker, TaskyardSimpleWorker
 from jobs.worker.error_summary import EXCEPTION_HANDLERS
 from web import create_app
 
@@ -130,6 +132,29 @@ def run_worker(connection: Redis, queues: tuple[str, ...] = ("high", "default", 
         settings=load_settings(TEST_ENV),
     )
     worker.work(burst=True, with_scheduler=False)
+
+
+def prefork_worker(
+    connection: Redis,
+    settings: Settings | None = None,
+    queues: tuple[str, ...] = ("default",),
+    **options: Any,
+) -> TaskyardPreforkWorker:
+    """The production worker on ``queues``, in this process (it forks its horse from here); ``options``
+    go to its constructor as they are. Modules that run it take the :func:`restore_signals` fixture."""
+    return TaskyardPreforkWorker(
+        [Queue(q, connection=connection) for q in queues], connection=connection, settings=settings, **options
+    )
+
+
+@pytest.fixture
+def restore_signals() -> Iterator[None]:
+    """A worker run in this process installs its own SIGTERM/SIGINT handlers; put pytest's back after
+    the test. Opt in with ``pytestmark = pytest.mark.usefixtures("restore_signals")``."""
+    saved = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
+    yield
+    for sig, handler in saved.items():
+        signal.signal(sig, handler)
 
 
 @pytest.fixture

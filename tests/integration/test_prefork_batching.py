@@ -3,8 +3,6 @@ idle), and a job popped ahead of time (with the previous job's finish) runs once
 
 from __future__ import annotations
 
-import signal
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,32 +13,18 @@ from rq.job import Job
 from jobs.enqueue import JobRequest, enqueue
 from jobs.metrics import read_counters, read_durations
 from jobs.settings import Settings
-from jobs.worker import TaskyardPreforkWorker
 from jobs.worker.error_summary import EXCEPTION_HANDLERS
+from tests.conftest import prefork_worker
 from tests.e2e.fault_support import Proc, wait_for
 
-
-@pytest.fixture(autouse=True)
-def _restore_signals() -> Iterator[None]:
-    """The worker installs its own SIGTERM/SIGINT handlers in this process; put pytest's back."""
-    saved = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
-    yield
-    for sig, handler in saved.items():
-        signal.signal(sig, handler)
-
-
-def _worker(connection: Redis, **options: int) -> TaskyardPreforkWorker:
-    queue = Queue("default", connection=connection)
-    return TaskyardPreforkWorker(
-        [queue], connection=connection, exception_handlers=EXCEPTION_HANDLERS, **options
-    )
+pytestmark = pytest.mark.usefixtures("restore_signals")
 
 
 def test_counts_held_by_horses_reach_redis_when_they_exit(connection: Redis, settings: Settings) -> None:
     ids = [enqueue(connection, settings, JobRequest("tests.add", args=(i, 1))).job.id for i in range(25)]
     enqueue(connection, settings, JobRequest("tests.fail"))
     # Horses are replaced after 10 jobs and after the failure: four horses, each flushing as it exits.
-    _worker(connection, recycle_jobs=10).work(burst=True)
+    prefork_worker(connection, exception_handlers=EXCEPTION_HANDLERS, recycle_jobs=10).work(burst=True)
 
     counters = read_counters(connection)
     assert counters[("started", "tests.add", "default")] == 25
@@ -57,7 +41,7 @@ def test_a_horse_stopping_early_leaves_the_rest_queued_in_order(
     connection: Redis, settings: Settings
 ) -> None:
     ids = [enqueue(connection, settings, JobRequest("tests.add", args=(i, 1))).job.id for i in range(10)]
-    _worker(connection).work(burst=True, max_jobs=4)
+    prefork_worker(connection, exception_handlers=EXCEPTION_HANDLERS).work(burst=True, max_jobs=4)
 
     statuses = [job.get_status() for job in Job.fetch_many(ids, connection=connection) if job]
     assert statuses == ["finished"] * 4 + ["queued"] * 6

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import logging
 import pickle
-import signal
 import sys
 import threading
 import types
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 from redis import Redis
@@ -27,28 +26,11 @@ from rq.suspension import resume, suspend
 from jobs.connection import connect_url
 from jobs.enqueue import JobRequest, enqueue
 from jobs.settings import Settings, load_settings
-from jobs.worker import TaskyardPreforkWorker
 from jobs.worker.horse_state import ID_CAPACITY
-from tests.conftest import TEST_ENV
+from tests.conftest import TEST_ENV, prefork_worker
 from tests.e2e.fault_support import failure_reason, wait_for
 
-
-@pytest.fixture(autouse=True)
-def _restore_signals() -> Iterator[None]:
-    """The worker installs its own SIGTERM/SIGINT handlers in this process; put pytest's back."""
-    saved = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
-    yield
-    for sig, handler in saved.items():
-        signal.signal(sig, handler)
-
-
-def _worker(connection: Redis, settings: Settings, queues: tuple[str, ...] = ("default",), **options: object):
-    return TaskyardPreforkWorker(
-        [Queue(q, connection=connection) for q in queues],
-        connection=connection,
-        settings=settings,
-        **options,
-    )
+pytestmark = pytest.mark.usefixtures("restore_signals")
 
 
 def _allowing_plain_rq(redis_url: str) -> Settings:
@@ -99,7 +81,7 @@ def test_long_job_ids_run_once_past_the_heartbeat_and_stop_as_stopped(
     thread = _meanwhile(redis_url, other_worker)
     caplog.set_level(logging.WARNING, logger="taskyard")
     try:
-        _worker(connection, settings, abandon_after=2).work(burst=True)
+        prefork_worker(connection, settings, abandon_after=2).work(burst=True)
     finally:
         done.set()
         thread.join(10)
@@ -118,7 +100,7 @@ def test_heartbeats_of_a_long_job_keep_the_worker_record(
     (no error logged), and the worker's record keeps its queues, pid and birth date throughout."""
     job = Queue("default", connection=connection).enqueue("tests.fixtures.record", "runs", sleep=3.5)
     caplog.set_level(logging.WARNING)
-    worker = _worker(connection, settings, abandon_after=2)
+    worker = prefork_worker(connection, settings, abandon_after=2)
     beats: list[dict[bytes, bytes]] = []
     original = worker.maintain_heartbeats
 
@@ -163,7 +145,7 @@ def test_undeserializable_jobs_fail_at_once_and_the_worker_goes_on(
     connection.hset(foreign.key, "data", data)
     after = Queue("default", connection=connection).enqueue("tests.fixtures.add", 2, 3)
 
-    _worker(connection, settings).work(burst=True)
+    prefork_worker(connection, settings).work(burst=True)
 
     for job_id in (other.id, foreign.id):
         assert Job.fetch(job_id, connection=connection).get_status() == "failed"
@@ -183,7 +165,7 @@ def test_canceling_a_running_parent_keeps_its_dependents_deferred(
         Job.fetch(parent.id, connection=client).cancel()
 
     thread = _meanwhile(redis_url, cancel)
-    _worker(connection, settings).work(burst=True)
+    prefork_worker(connection, settings).work(burst=True)
     thread.join(10)
 
     assert connection.lrange("runs", 0, -1) == [parent.id.encode()]
@@ -202,7 +184,7 @@ def test_meta_written_by_another_process_survives_the_failure(
         seen.save_meta()
 
     thread = _meanwhile(redis_url, annotate)
-    _worker(connection, _allowing_plain_rq(redis_url)).work(burst=True)
+    prefork_worker(connection, _allowing_plain_rq(redis_url)).work(burst=True)
     thread.join(10)
 
     meta = Job.fetch(job.id, connection=connection).get_meta()
@@ -218,7 +200,7 @@ def test_burst_mode_while_suspended_returns_and_leaves_the_work_queued(
     job = Queue("default", connection=connection).enqueue("tests.fixtures.add", 1, 1)
     suspend(connection)
     try:
-        assert _worker(connection, settings).work(burst=True) is False
+        assert prefork_worker(connection, settings).work(burst=True) is False
     finally:
         resume(connection)
     assert job.get_status() == "queued"
@@ -231,7 +213,9 @@ def test_dequeue_strategy_round_robin_alternates_queues(connection: Redis, setti
         for _ in range(3):
             ids[name].append(Queue(name, connection=connection).enqueue("tests.fixtures.record_run").id)
 
-    _worker(connection, settings, queues=("first", "second")).work(burst=True, dequeue_strategy="round_robin")
+    prefork_worker(connection, settings, queues=("first", "second")).work(
+        burst=True, dequeue_strategy="round_robin"
+    )
 
     order = [r.decode() for r in connection.lrange("test:runs", 0, -1)]
     assert order == [job_id for pair in zip(ids["first"], ids["second"], strict=True) for job_id in pair]
@@ -243,19 +227,19 @@ def test_default_strategy_drains_queues_in_priority_order(connection: Redis, set
         Queue("second", connection=connection).enqueue("tests.fixtures.record_run").id for _ in range(2)
     ]
 
-    _worker(connection, settings, queues=("first", "second")).work(burst=True)
+    prefork_worker(connection, settings, queues=("first", "second")).work(burst=True)
 
     assert [r.decode() for r in connection.lrange("test:runs", 0, -1)] == first + second
 
 
 def test_an_unknown_dequeue_strategy_is_refused(connection: Redis, settings: Settings) -> None:
     with pytest.raises(ValueError, match="dequeue strategy"):
-        _worker(connection, settings).work(burst=True, dequeue_strategy="fastest")
+        prefork_worker(connection, settings).work(burst=True, dequeue_strategy="fastest")
 
 
 def test_enqueued_through_our_api_still_runs_with_a_long_id(connection: Redis, settings: Settings) -> None:
     job = enqueue(connection, settings, JobRequest("tests.add", args=(1, 2), job_id="a" * 300)).job
-    _worker(connection, settings).work(burst=True)
+    prefork_worker(connection, settings).work(burst=True)
     assert job.get_status() == "finished" and job.return_value() == 3
 
 
@@ -263,7 +247,7 @@ def test_module_globals_persist_in_a_long_lived_horse(connection: Redis, redis_u
     """The documented difference from stock RQ: one horse runs both jobs, so the global counts to 2."""
     queue = Queue("default", connection=connection)
     jobs = [queue.enqueue("tests.plain_rq.count_calls") for _ in range(2)]
-    _worker(connection, _allowing_plain_rq(redis_url)).work(burst=True)
+    prefork_worker(connection, _allowing_plain_rq(redis_url)).work(burst=True)
     assert [job.return_value() for job in jobs] == [1, 2]
 
 
@@ -283,7 +267,7 @@ def test_an_isolated_queue_runs_each_job_in_a_fresh_horse(connection: Redis, red
             "WORKER_ISOLATED_QUEUES": "legacy",
         }
     )
-    _worker(connection, settings, queues=("legacy", "default")).work(burst=True)
+    prefork_worker(connection, settings, queues=("legacy", "default")).work(burst=True)
     assert [job.return_value() for job in legacy_jobs] == [1, 1, 1]
     assert [job.return_value() for job in shared_jobs] == [1, 2, 3]
     assert connection.llen("rq:queue:legacy:intermediate") == 0
@@ -296,7 +280,7 @@ def test_an_untouched_large_mapping_fits_under_the_default_memory_cap(
     3 GB without touching it costs nothing and succeeds."""
     assert settings.worker.memory_limit_mb == 2048
     job = Queue("default", connection=connection).enqueue("tests.plain_rq.map_untouched", 3)
-    _worker(connection, _allowing_plain_rq(redis_url)).work(burst=True)
+    prefork_worker(connection, _allowing_plain_rq(redis_url)).work(burst=True)
     assert job.get_status() == "finished", failure_reason(connection, job.id)
     assert job.return_value() == 3 << 30
 
@@ -304,5 +288,5 @@ def test_an_untouched_large_mapping_fits_under_the_default_memory_cap(
 @pytest.mark.timeout(60)
 def test_max_idle_time_stops_an_idle_worker(connection: Redis, settings: Settings) -> None:
     job = Queue("default", connection=connection).enqueue("tests.fixtures.add", 2, 2)
-    assert _worker(connection, settings).work(max_idle_time=1) is True
+    assert prefork_worker(connection, settings).work(max_idle_time=1) is True
     assert job.return_value() == 4

@@ -3,8 +3,6 @@ their task name, running with the task's policy."""
 
 from __future__ import annotations
 
-import signal
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,24 +11,15 @@ from rq import Callback, Queue, Retry
 from rq.job import Job
 
 from jobs.settings import Settings, load_settings
-from jobs.worker import TaskyardPreforkWorker, TaskyardSimpleWorker
-from tests.conftest import TEST_ENV
+from jobs.worker import TaskyardSimpleWorker
+from tests.conftest import TEST_ENV, prefork_worker
 from tests.e2e.fault_support import failure_reason
 
-
-@pytest.fixture(autouse=True)
-def _restore_signals() -> Iterator[None]:
-    saved = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
-    yield
-    for sig, handler in saved.items():
-        signal.signal(sig, handler)
+pytestmark = pytest.mark.usefixtures("restore_signals")
 
 
-def _run(connection: Redis, settings: Settings, queue: str = "default") -> None:
-    worker = TaskyardPreforkWorker(
-        [Queue(queue, connection=connection)], connection=connection, settings=settings
-    )
-    worker.work(burst=True)
+def _run(connection: Redis, settings: Settings) -> None:
+    prefork_worker(connection, settings).work(burst=True)
 
 
 def _allowing(redis_url: str, prefixes: str) -> Settings:
