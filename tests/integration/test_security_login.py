@@ -21,14 +21,10 @@ from jobs.local.redis_server import RedisServer, free_port
 from jobs.settings import Settings, load_settings
 from tests.conftest import ADMIN_TOKEN, TEST_ENV
 from tests.tools import require_old_redis
-from tests.web_login import SAME_ORIGIN, csrf_from, login, make_token
+from tests.web_login import csrf_from, login, make_token, post_login, submit_login
 from web import create_app
 from web.security.auth import MAX_BEARER_FAILURES
 from web.security.session import MAX_FAILURES
-
-
-def _wrong_login(client, csrf: str):  # type: ignore[no-untyped-def]
-    return client.post("/login", data={"token": "wrong-token", "csrf_token": csrf}, headers=SAME_ORIGIN)
 
 
 @pytest.fixture
@@ -50,10 +46,10 @@ def test_login_throttle_counts_and_blocks_on_redis_6_2(redis62: Redis) -> None:
     client = app.test_client()
     csrf = csrf_from(client.get("/login").get_data(as_text=True))
     for attempt in range(1, MAX_FAILURES + 1):
-        assert _wrong_login(client, csrf).status_code == 401
+        assert post_login(client, "wrong-token", csrf).status_code == 401
         assert int(redis62.get(keys.login_failures("127.0.0.1")) or 0) == attempt
     assert redis62.ttl(keys.login_failures("127.0.0.1")) > 0
-    blocked = client.post("/login", data={"token": ADMIN_TOKEN, "csrf_token": csrf}, headers=SAME_ORIGIN)
+    blocked = post_login(client, ADMIN_TOKEN, csrf)
     assert blocked.status_code == 429
     assert int(blocked.headers["Retry-After"]) >= 1
 
@@ -63,13 +59,13 @@ def test_another_identitys_success_does_not_reset_the_count(app: Flask, connecti
     client = app.test_client()
     csrf = csrf_from(client.get("/login").get_data(as_text=True))
     for _ in range(MAX_FAILURES - 1):
-        assert _wrong_login(client, csrf).status_code == 401
+        assert post_login(client, "wrong-token", csrf).status_code == 401
     # the attacker holds a viewer token and logs in with it between guesses
     viewer = app.test_client()
     login(viewer, viewer_secret)
     assert int(connection.get(keys.login_failures("127.0.0.1")) or 0) == MAX_FAILURES - 1
-    assert _wrong_login(client, csrf).status_code == 401
-    assert _wrong_login(client, csrf).status_code == 429
+    assert post_login(client, "wrong-token", csrf).status_code == 401
+    assert post_login(client, "wrong-token", csrf).status_code == 429
 
 
 def test_wrong_bearer_tokens_from_one_address_get_429_with_retry_after(app: Flask) -> None:
@@ -107,13 +103,7 @@ def test_wrong_bearer_tokens_from_one_address_get_429_with_retry_after(app: Flas
 )
 def test_next_accepts_only_a_path_on_this_site(app: Flask, target: str) -> None:
     client = app.test_client()
-    form = client.get("/login", query_string={"next": target})
-    assert form.status_code == 200
-    response = client.post(
-        "/login",
-        data={"token": ADMIN_TOKEN, "csrf_token": csrf_from(form.get_data(as_text=True)), "next": target},
-        headers=SAME_ORIGIN,
-    )
+    response = submit_login(client, ADMIN_TOKEN, target, form_query={"next": target})
     assert response.status_code == 302
     assert _stays_here(response.headers["Location"])
     # logged in: a GET /login with such a next redirects the same way
@@ -132,17 +122,7 @@ def _stays_here(location: str) -> bool:
 
 
 def test_next_keeps_a_same_site_path_with_its_query(app: Flask) -> None:
-    client = app.test_client()
-    form = client.get("/login")
-    response = client.post(
-        "/login",
-        data={
-            "token": ADMIN_TOKEN,
-            "csrf_token": csrf_from(form.get_data(as_text=True)),
-            "next": "/dashboard/dead-letters?page=2",
-        },
-        headers=SAME_ORIGIN,
-    )
+    response = submit_login(app.test_client(), ADMIN_TOKEN, "/dashboard/dead-letters?page=2")
     assert response.headers["Location"] == "/dashboard/dead-letters?page=2"
 
 

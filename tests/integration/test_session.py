@@ -9,23 +9,14 @@ from redis import Redis
 
 from jobs import keys
 from tests.conftest import ADMIN_TOKEN
-from tests.web_login import SAME_ORIGIN, csrf_from, login, make_token
+from tests.web_login import SAME_ORIGIN, csrf_from, login, make_token, post_login, submit_login
 from web.security.session import MAX_FAILURES
 
 
 def test_login_sets_a_strict_httponly_cookie_and_logout_ends_it(app: Flask) -> None:
     client = app.test_client()
     assert client.get("/dashboard/").status_code == 302
-    form = client.get("/login")
-    response = client.post(
-        "/login",
-        data={
-            "token": ADMIN_TOKEN,
-            "csrf_token": csrf_from(form.get_data(as_text=True)),
-            "next": "/dashboard/health",
-        },
-        headers=SAME_ORIGIN,
-    )
+    response = submit_login(client, ADMIN_TOKEN, "/dashboard/health")
     assert response.status_code == 302
     assert response.headers["Location"] == "/dashboard/health"
     cookie = response.headers["Set-Cookie"]
@@ -94,41 +85,23 @@ def test_repeated_failures_from_one_address_are_slowed_down(app: Flask, connecti
     client = app.test_client()
     csrf = csrf_from(client.get("/login").get_data(as_text=True))
     for _ in range(MAX_FAILURES):
-        response = client.post(
-            "/login", data={"token": "wrong-token", "csrf_token": csrf}, headers=SAME_ORIGIN
-        )
-        assert response.status_code == 401
+        assert post_login(client, "wrong-token", csrf).status_code == 401
     # now even the right token must wait
-    blocked = client.post("/login", data={"token": ADMIN_TOKEN, "csrf_token": csrf}, headers=SAME_ORIGIN)
+    blocked = post_login(client, ADMIN_TOKEN, csrf)
     assert blocked.status_code == 429
     assert int(blocked.headers["Retry-After"]) >= 1
     # another address is not affected
     other = app.test_client()
     other_csrf = csrf_from(other.get("/login").get_data(as_text=True))
-    elsewhere = other.post(
-        "/login",
-        data={"token": ADMIN_TOKEN, "csrf_token": other_csrf},
-        headers=SAME_ORIGIN,
-        environ_base={"REMOTE_ADDR": "10.1.2.3"},
-    )
+    elsewhere = post_login(other, ADMIN_TOKEN, other_csrf, environ_base={"REMOTE_ADDR": "10.1.2.3"})
     assert elsewhere.status_code == 302
     # when the wait is over the right token works; the failure count stays until it expires
     connection.delete(keys.login_block("127.0.0.1"))
-    ok = client.post("/login", data={"token": ADMIN_TOKEN, "csrf_token": csrf}, headers=SAME_ORIGIN)
+    ok = post_login(client, ADMIN_TOKEN, csrf)
     assert ok.status_code == 302
     assert int(connection.get(keys.login_failures("127.0.0.1")) or 0) == MAX_FAILURES
 
 
 def test_next_parameter_cannot_redirect_elsewhere(app: Flask) -> None:
-    client = app.test_client()
-    form = client.get("/login")
-    response = client.post(
-        "/login",
-        data={
-            "token": ADMIN_TOKEN,
-            "csrf_token": csrf_from(form.get_data(as_text=True)),
-            "next": "//evil.example/",
-        },
-        headers=SAME_ORIGIN,
-    )
+    response = submit_login(app.test_client(), ADMIN_TOKEN, "//evil.example/")
     assert response.headers["Location"] == "/dashboard/"
