@@ -4,22 +4,15 @@ open rq-dashboard, log out, and be refused every page."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-import requests
 
-from jobs.local.redis_server import free_port
 from jobs.settings import Settings
 from tests.conftest import ADMIN_TOKEN
+from tests.e2e.platform_support import running_platform
 from tests.tools import launch_chromium
-from tests.waiting import wait_for
 
-ROOT = Path(__file__).resolve().parents[2]
 PAGES = (
     "/dashboard/",
     "/dashboard/schedules",
@@ -34,51 +27,11 @@ PAGES = (
 pytestmark = pytest.mark.slow
 
 
-def _start(module: str, env: dict[str, str]) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([sys.executable, "-m", module], env=env, cwd=ROOT)
-
-
-def _answers(url: str) -> bool:
-    try:
-        return requests.get(url, timeout=2).status_code in (200, 503)
-    except requests.RequestException:  # not listening yet, or too busy to answer in time
-        return False
-
-
-def _wait_until_up(url: str, timeout: float = 60.0) -> None:
-    wait_for(lambda: _answers(url), timeout, f"{url} to answer")
-
-
 @pytest.fixture
 def platform(settings: Settings) -> Iterator[str]:
     """web + worker + scheduler on the test Redis; yields the web URL."""
-    port = free_port()
-    env = {
-        "PATH": os.environ["PATH"],
-        "PYTHONPATH": str(ROOT),
-        "REDIS_URL": settings.redis.url,
-        "PORT": str(port),
-        "ADMIN_TOKEN": ADMIN_TOKEN,
-        "SECRET_KEY": "browser-test-secret",
-        "TASK_MODULES": "tests.fixtures",
-        "WEB_CONCURRENCY": "1",
-        "JOB_CONCURRENCY": "1",
-        "LOG_LEVEL": "WARNING",
-    }
-    processes = [_start("web.server", env), _start("jobs.worker", env), _start("scheduler", env)]
-    try:
-        url = f"http://127.0.0.1:{port}"
-        _wait_until_up(url + "/healthz")
+    with running_platform(settings) as url:
         yield url
-    finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
 
 
 def test_login_schedule_pause_rq_dashboard_logout(platform: str) -> None:

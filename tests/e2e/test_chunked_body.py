@@ -5,22 +5,17 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
-from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from redis import Redis
 from rq import Queue
 
-from jobs.local.redis_server import free_port
 from jobs.settings import Settings
 from tests.conftest import ADMIN_TOKEN
-from tests.waiting import wait_for
+from tests.e2e.platform_support import running_platform
 
-ROOT = Path(__file__).resolve().parents[2]
 LIMIT = 4096
 
 pytestmark = pytest.mark.slow
@@ -29,37 +24,12 @@ pytestmark = pytest.mark.slow
 @pytest.fixture
 def web(settings: Settings) -> Iterator[int]:
     """The web process alone on a free port; yields the port."""
-    port = free_port()
-    env = {
-        "PATH": os.environ["PATH"],
-        "PYTHONPATH": str(ROOT),
-        "REDIS_URL": settings.redis.url,
-        "PORT": str(port),
-        "ADMIN_TOKEN": ADMIN_TOKEN,
-        "SECRET_KEY": "chunked-test-secret",
-        "TASK_MODULES": "tests.fixtures",
-        "WEB_CONCURRENCY": "1",
-        "MAX_BODY_BYTES": str(LIMIT),
-        "LOG_LEVEL": "WARNING",
-    }
-    process = subprocess.Popen([sys.executable, "-m", "web.server"], env=env, cwd=ROOT)
-    try:
-        wait_for(lambda: _answers(port), 60, "the web process to answer")
+    with running_platform(
+        settings, processes=("web.server",), secret_key="chunked-test-secret", MAX_BODY_BYTES=str(LIMIT)
+    ) as url:
+        port = urlsplit(url).port
+        assert port is not None
         yield port
-    finally:
-        process.terminate()
-        process.wait(timeout=15)
-
-
-def _answers(port: int) -> bool:
-    try:
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-        connection.request("GET", "/healthz")
-        connection.getresponse().read()
-        connection.close()
-        return True
-    except OSError:
-        return False
 
 
 def _post_chunked(port: int, body: bytes) -> tuple[int, dict[str, object]]:

@@ -5,17 +5,15 @@ and no buttons."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qs
 
 import pytest
 
-from jobs.local.redis_server import free_port
 from jobs.settings import Settings
 from tests.conftest import ADMIN_TOKEN
-from tests.e2e.test_browser import ROOT, _start, _wait_until_up
+from tests.e2e.platform_support import running_platform
 from tests.e2e.test_console_browser import _api, _login, _viewer_token, browser  # noqa: F401
 from tests.receivers import Received, serve
 
@@ -25,23 +23,10 @@ pytestmark = [pytest.mark.slow]
 @pytest.fixture
 def outbound_platform(settings: Settings) -> Iterator[str]:
     """web + worker + scheduler allowed to call 127.0.0.1, with webhook retries at once (3 attempts)."""
-    port = free_port()
-    env = {
-        "PATH": os.environ["PATH"], "PYTHONPATH": str(ROOT), "REDIS_URL": settings.redis.url, "PORT": str(port),
-        "ADMIN_TOKEN": ADMIN_TOKEN, "SECRET_KEY": "browser-test-secret", "TASK_MODULES": "tests.fixtures",
-        "WEB_CONCURRENCY": "1", "JOB_CONCURRENCY": "1", "LOG_LEVEL": "WARNING",
-        "WEBHOOK_ALLOW_PRIVATE_TARGETS": "true", "WEBHOOK_RETRY_SCHEDULE": "0,0",
-    }  # fmt: skip
-    processes = [_start("web.server", env), _start("jobs.worker", env), _start("scheduler", env)]
-    try:
-        url = f"http://127.0.0.1:{port}"
-        _wait_until_up(url + "/healthz")
+    with running_platform(
+        settings, WEBHOOK_ALLOW_PRIVATE_TARGETS="true", WEBHOOK_RETRY_SCHEDULE="0,0"
+    ) as url:
         yield url
-    finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            process.wait(timeout=15)
 
 
 def test_find_a_failed_delivery_read_its_attempts_replay_it(outbound_platform: str, browser: Any) -> None:  # noqa: F811
