@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import signal
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,9 @@ from jobs.registry import load_tasks
 from jobs.settings import Settings, load_settings
 from jobs.worker import TaskyardPreforkWorker, TaskyardSimpleWorker
 from jobs.worker.error_summary import EXCEPTION_HANDLERS
+from scheduler import runner
+from scheduler.engine import Engine
+from tests.clock import Clock
 from web import create_app
 
 ADMIN_TOKEN = "test-admin-token-0123456789"
@@ -160,3 +164,30 @@ def restore_signals() -> Iterator[None]:
 @pytest.fixture
 def tmp_counter(tmp_path: Path) -> str:
     return str(tmp_path / "counter")
+
+
+def create_task(api: ApiClient, **fields: object) -> dict[str, Any]:
+    """POST /admin/scheduler: a one-time task ("now") adding 1 and 2 named t1, with ``fields`` over
+    that; asserts it was created and returns it."""
+    body = {"name": "t1", "handler": "tests.add", "params": {"a": 1, "b": 2}, "schedule": "now", **fields}
+    response = api.post("/admin/scheduler", json=body)
+    assert response.status_code == 201, response.get_json()
+    created: dict[str, Any] = response.get_json()
+    return created
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def run_clock(clock: Clock, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Scheduled runs (scheduler.runner, in the test's own worker) read ``clock`` too."""
+    monkeypatch.setattr(runner, "now", lambda: datetime.fromtimestamp(clock(), UTC))
+
+
+@pytest.fixture
+def engine(connection: Redis, settings: Settings, clock: Clock) -> Iterator[Engine]:
+    """The scheduler's engine on the test's ``clock`` (a module may define its own)."""
+    yield Engine(connection, settings, name="test-engine", clock=clock)

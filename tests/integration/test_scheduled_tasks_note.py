@@ -20,19 +20,13 @@ from jobs.logs import JsonFormatter
 from jobs.settings import Settings
 from scheduler.engine import Engine
 from tests.conftest import ApiClient, run_worker
+from tests.conftest import create_task as create
 from tests.waiting import wait_for
 
 
 @pytest.fixture
 def engine(connection: Redis, settings: Settings) -> Iterator[Engine]:
     yield Engine(connection, settings, name="note-engine")
-
-
-def create(api: ApiClient, **fields: object) -> dict:
-    body = {"name": "t1", "handler": "tests.add", "params": {"a": 1, "b": 2}, "schedule": "now", **fields}
-    response = api.post("/admin/scheduler", json=body)
-    assert response.status_code == 201, response.get_json()
-    return response.get_json()
 
 
 def executions(api: ApiClient, task_id: str) -> list[dict]:
