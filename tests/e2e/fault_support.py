@@ -15,13 +15,15 @@ from redis import Redis
 from rq.job import Job
 
 from jobs.local.redis_server import RedisServer, embedded_server, free_port
-from tests.conftest import TEST_ENV
+from tests.conftest import ADMIN_TOKEN, TEST_ENV
 from tests.waiting import wait_for
 
 __all__ = ["Proc", "private_redis", "wait_for"]
 
 ROOT = Path(__file__).resolve().parents[2]
 T = TypeVar("T")
+AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+DOWN_FOR = 3.0  # seconds Redis stays down: several of the worker's and the scheduler's reconnect backoffs
 
 
 @contextmanager
@@ -119,3 +121,25 @@ def failure_reason(connection: Redis, job_id: str) -> str:
     job = Job.fetch(job_id, connection=connection)
     result = job.latest_result()
     return (result.exc_string if result and result.exc_string else "") + str(job.meta.get("last_error", ""))
+
+
+def parent_of(pid: int) -> int:
+    """The parent's pid of a live process (-1 once it has gone)."""
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except OSError:
+        return -1
+
+
+def pool_worker_pids(proc: Proc) -> set[int]:
+    """The pool's worker processes (its direct children; their work horses may be replaced)."""
+    return {pid for pid in proc.descendants() if parent_of(pid) == proc.pid}
+
+
+def assert_no_crash_loop(worker: Proc, scheduler: Proc) -> None:
+    """Neither the pool replaced a worker nor a worker replaced a crashed horse."""
+    for proc in (worker, scheduler):
+        assert proc.popen.poll() is None, proc.output()[-3000:]
+    for sign in ("is dead", "work horse crashed", "Traceback (most recent call last):\nredis"):
+        assert sign not in worker.output(), worker.output()[-3000:]
+    assert "Traceback" not in scheduler.output(), scheduler.output()[-3000:]

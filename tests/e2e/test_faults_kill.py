@@ -17,7 +17,7 @@ from jobs.connection import connect_url
 from jobs.enqueue import JobRequest, enqueue
 from jobs.settings import load_settings
 from tests.conftest import TEST_ENV
-from tests.e2e.fault_support import Proc, private_redis, statuses, wait_for
+from tests.e2e.fault_support import Proc, parent_of, private_redis, statuses, wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -46,7 +46,7 @@ def test_sigkilled_workers_lose_nothing(tmp_path: Path) -> None:
                 # has replaced the previous victim.
                 workers = wait_for(lambda: _workers_with_horses(pool), 10, "two workers with horses")
                 victim = workers[0]
-                horses = [p for p in pool.descendants() if _parent(p) == victim]
+                horses = [p for p in pool.descendants() if parent_of(p) == victim]
                 for pid in [victim, *horses]:
                     os.kill(pid, signal.SIGKILL)
                 killed.append(time.monotonic())
@@ -81,13 +81,6 @@ def test_sigkilled_workers_lose_nothing(tmp_path: Path) -> None:
 def _workers_with_horses(pool: Proc) -> list[int]:
     """The pool's worker processes, once each runs a horse (empty until both do)."""
     below = pool.descendants()
-    workers = [p for p in below if _parent(p) == pool.pid]
-    ready = [w for w in workers if any(_parent(p) == w for p in below)]
+    workers = [p for p in below if parent_of(p) == pool.pid]
+    ready = [w for w in workers if any(parent_of(p) == w for p in below)]
     return ready if len(ready) == 2 else []
-
-
-def _parent(pid: int) -> int:
-    try:
-        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
-    except OSError:
-        return -1
