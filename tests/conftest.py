@@ -18,7 +18,7 @@ from rq import Queue
 
 from jobs.connection import connect_url
 from jobs.local.redis_server import RedisServer, embedded_server, free_port
-from jobs.registry import load_tasks
+from jobs.registry import load_tasks, registry
 from jobs.settings import Settings, load_settings
 from jobs.worker import TaskyardPreforkWorker, TaskyardSimpleWorker
 from jobs.worker.error_summary import EXCEPTION_HANDLERS
@@ -28,6 +28,13 @@ from tests.clock import Clock
 from web import create_app
 
 ADMIN_TOKEN = "test-admin-token-0123456789"
+load_tasks(("tests.fixtures",))
+
+BUILTIN_SCHEDULES_OFF = {declared.override_variable: "off" for declared in registry.declared_schedules()}
+"""``SCHEDULE_<NAME>=off`` for every declared schedule. The built-in ones fire on wall-clock boundaries (every
+5 minutes, every hour): an engine on the real clock that a test ticks across one would put their jobs on the
+test's queue beside the job it waits for. Tests of those schedules load settings without this."""
+
 TEST_ENV = {
     "ADMIN_TOKEN": ADMIN_TOKEN,
     "SECRET_KEY": "test-secret",
@@ -35,9 +42,8 @@ TEST_ENV = {
     "JOB_RETRY_DELAY": "1s",
     "HEARTBEAT_STALE": "5",
     "RQ_ALLOWED_FUNCTIONS": "tests.fixtures",  # its plain RQ functions (not tasks) run in the tests' workers
+    **BUILTIN_SCHEDULES_OFF,
 }
-
-load_tasks(("tests.fixtures",))
 
 
 @pytest.fixture(scope="session")

@@ -11,12 +11,13 @@ from jobs.maintenance import health_metrics
 from jobs.registry import registry
 from jobs.settings import Settings, load_settings
 from scheduler import declared
-from tests.conftest import ADMIN_TOKEN, TEST_ENV, ApiClient, run_worker
+from tests.conftest import ADMIN_TOKEN, BUILTIN_SCHEDULES_OFF, TEST_ENV, ApiClient, run_worker
 from web import create_app
 
 
 def synced(redis_url: str, connection: Redis) -> tuple[Settings, ApiClient, dict[str, dict]]:
-    settings = load_settings({**TEST_ENV, "REDIS_URL": redis_url, "WEBHOOK_RETRY_INTERVAL_MINUTES": "10"})
+    env = {name: value for name, value in TEST_ENV.items() if name not in BUILTIN_SCHEDULES_OFF}
+    settings = load_settings({**env, "REDIS_URL": redis_url, "WEBHOOK_RETRY_INTERVAL_MINUTES": "10"})
     declared.sync(connection, registry, settings, datetime.now(UTC))
     api = ApiClient(create_app(settings, connection).test_client(), ADMIN_TOKEN)
     listed = api.get("/admin/scheduler?per_page=100").get_json()["items"]
