@@ -182,6 +182,18 @@ def create_task(api: ApiClient, **fields: object) -> dict[str, Any]:
     return created
 
 
+def executions(api: ApiClient, task_id: str) -> list[dict[str, Any]]:
+    """A scheduled task's executions, newest first, as GET /admin/scheduler/<id>/executions lists them."""
+    items: list[dict[str, Any]] = api.get(f"/admin/scheduler/{task_id}/executions").get_json()["items"]
+    return items
+
+
+def fire_and_work(engine: Engine, connection: Redis) -> None:
+    """Fire the one due task and run its job (and any retry already due) in a burst worker."""
+    assert engine.fire_due() == 1
+    run_worker(connection)
+
+
 @pytest.fixture
 def clock() -> Clock:
     return Clock()
