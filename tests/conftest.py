@@ -28,6 +28,7 @@ from tests.clock import Clock
 from web import create_app
 
 ADMIN_TOKEN = "test-admin-token-0123456789"
+
 load_tasks(("tests.fixtures",))
 
 BUILTIN_SCHEDULES_OFF = {declared.override_variable: "off" for declared in registry.declared_schedules()}
